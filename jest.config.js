@@ -1,0 +1,16 @@
+/** One jest config for unit (next to the code) and end-to-end (test/) suites. */
+const moduleNameMapper = {
+  '^@tagserve/(config|model|dvc-store|queue)(|/.*)$': '<rootDir>/libs/$1/src$2',
+};
+const common = {
+  moduleFileExtensions: ['js', 'json', 'ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
+  testEnvironment: 'node',
+  moduleNameMapper,
+};
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', rootDir: __dirname, roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/scripts'], testRegex: '\\.spec\\.ts$' },
+    { ...common, displayName: 'e2e', rootDir: __dirname, roots: ['<rootDir>/test'], testRegex: '\\.e2e-spec\\.ts$', testTimeout: 120000 },
+  ],
+};
