@@ -1,0 +1,14 @@
+/** One prediction, in the original tagifai response shape. */
+export interface Prediction {
+  input_text: string;
+  predicted_tag: string;
+  predicted_probabilities: Record<string, number>;
+}
+
+/** Thread and precision settings for the ONNX encoder (exposed through config). */
+export interface EncoderRuntimeOptions {
+  /** onnxruntime intra-op threads (per inference). */
+  intraOpThreads: number;
+  /** onnxruntime inter-op threads. */
+  interOpThreads: number;
+}
