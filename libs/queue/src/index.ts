@@ -1,1 +1,3 @@
 export * from './prediction-job';
+export * from './model-info';
+export * from './queue.module';

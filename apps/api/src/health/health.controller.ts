@@ -1,0 +1,27 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
+import { QueueHealthIndicator } from './queue.health';
+
+@ApiTags('health')
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly queue: QueueHealthIndicator,
+  ) {}
+
+  /** The process is up and serving HTTP; nothing external is consulted. */
+  @Get('live')
+  @HealthCheck()
+  live() {
+    return this.health.check([]);
+  }
+
+  /** Ready to answer predictions: Redis reachable and at least one worker with its model loaded. */
+  @Get('ready')
+  @HealthCheck()
+  ready() {
+    return this.health.check([() => this.queue.redis(), () => this.queue.workers()]);
+  }
+}

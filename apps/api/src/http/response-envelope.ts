@@ -1,0 +1,35 @@
+import { HttpStatus } from '@nestjs/common';
+import type { Request } from 'express';
+
+/** The response wrapper of the original tagifai API: message, status-code, method, timestamp, url, data. */
+export interface Envelope<T = unknown> {
+  message: string;
+  method: string;
+  'status-code': number;
+  timestamp: string;
+  url: string;
+  data?: T;
+}
+
+export function envelope<T>(req: Request, status: number, message: string, data?: T): Envelope<T> {
+  return {
+    message,
+    method: req.method,
+    'status-code': status,
+    timestamp: new Date().toISOString(),
+    url: req.originalUrl,
+    ...(data === undefined ? {} : { data }),
+  };
+}
+
+/** HTTP reason phrase, e.g. 404 -> "Not Found". */
+export function reasonPhrase(status: number): string {
+  const name = HttpStatus[status];
+  if (!name) return 'Error';
+  return name
+    .toLowerCase()
+    .split('_')
+    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+    .join(' ')
+    .replace(/^Ok$/, 'OK');
+}

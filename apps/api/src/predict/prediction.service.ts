@@ -1,0 +1,81 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import {
+  BadGatewayException,
+  GatewayTimeoutException,
+  HttpException,
+  HttpStatus,
+  Injectable,
+  Logger,
+  ServiceUnavailableException,
+  UnprocessableEntityException,
+} from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { TagserveConfig } from '@tagserve/config';
+import { PREDICT_JOB, PREDICTION_QUEUE, PredictionJobData, PredictionJobResult } from '@tagserve/queue';
+import { Queue } from 'bullmq';
+import { PredictionEvents } from './prediction-events';
+
+@Injectable()
+export class PredictionService {
+  private readonly logger = new Logger(PredictionService.name);
+  private readonly timeoutMs: number;
+  private readonly maxTexts: number;
+  private readonly maxTextLength: number;
+  private readonly maxWaiting: number;
+
+  constructor(
+    @InjectQueue(PREDICTION_QUEUE) private readonly queue: Queue<PredictionJobData, PredictionJobResult>,
+    private readonly events: PredictionEvents,
+    config: ConfigService<TagserveConfig, true>,
+  ) {
+    this.timeoutMs = config.get('PREDICT_TIMEOUT_MS');
+    this.maxTexts = config.get('MAX_TEXTS');
+    this.maxTextLength = config.get('MAX_TEXT_LENGTH');
+    this.maxWaiting = config.get('QUEUE_MAX_WAITING');
+  }
+
+  /** The configurable limits, checked after the DTO has validated the shape. */
+  assertWithinLimits(texts: string[]): void {
+    if (texts.length > this.maxTexts) {
+      throw new UnprocessableEntityException(`texts must contain at most ${this.maxTexts} items (got ${texts.length})`);
+    }
+    const tooLong = texts.findIndex((text) => text.length > this.maxTextLength);
+    if (tooLong >= 0) {
+      throw new UnprocessableEntityException(
+        `texts[${tooLong}].text must be at most ${this.maxTextLength} characters (got ${texts[tooLong].length})`,
+      );
+    }
+  }
+
+  async predict(texts: string[], requestId: string): Promise<PredictionJobResult> {
+    await this.assertQueueAccepting();
+    const job = await this.queue.add(PREDICT_JOB, { texts, requestId });
+    try {
+      return await job.waitUntilFinished(this.events.queueEvents, this.timeoutMs);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (message.includes('timed out before finishing')) {
+        // The job stays queued and will still be processed; the caller learns its id.
+        this.logger.warn({ msg: 'prediction timed out', requestId, jobId: job.id, timeoutMs: this.timeoutMs });
+        throw new GatewayTimeoutException({ message: `Prediction job ${job.id} did not finish within ${this.timeoutMs} ms`, details: { jobId: job.id } });
+      }
+      this.logger.error({ msg: 'prediction failed', requestId, jobId: job.id, err: message });
+      throw new BadGatewayException({ message: `Prediction job ${job.id} failed: ${message}`, details: { jobId: job.id } });
+    }
+  }
+
+  /** Fail fast with 503/429 rather than letting requests pile up behind a dead Redis or a full queue. */
+  private async assertQueueAccepting(): Promise<void> {
+    const client = await this.queue.client;
+    if (client.status !== 'ready') {
+      throw new ServiceUnavailableException({ message: 'Queue backend (Redis) is unavailable, retry shortly', headers: { 'Retry-After': '2' } });
+    }
+    const waiting = await this.queue.getWaitingCount();
+    if (waiting >= this.maxWaiting) {
+      throw new HttpException(
+        { message: `Too many queued predictions (${waiting} waiting, limit ${this.maxWaiting}), retry shortly`, headers: { 'Retry-After': '1' } },
+        HttpStatus.TOO_MANY_REQUESTS,
+      );
+    }
+  }
+}

@@ -1,0 +1,4 @@
+export * from './config.schema';
+export * from './tagserve-config.module';
+export * from './redis-connection';
+export * from './logger';
