@@ -1,0 +1,86 @@
+import { InferenceBatcher } from './inference-batcher';
+
+/** A fake model that records each batch it was given and takes `delayMs` per call. */
+function recordingModel(delayMs = 5) {
+  const batches: string[][] = [];
+  const infer = async (texts: string[]) => {
+    batches.push([...texts]);
+    await new Promise((r) => setTimeout(r, delayMs));
+    return texts.map((t) => t.toUpperCase());
+  };
+  return { batches, infer };
+}
+
+describe('InferenceBatcher', () => {
+  it('gathers texts from concurrent callers into one batch and returns each its own results', async () => {
+    const model = recordingModel();
+    const batcher = new InferenceBatcher(model.infer, { maxBatchSize: 32, maxWaitMs: 20 });
+    const [a, b, c] = await Promise.all([batcher.predict(['a']), batcher.predict(['b', 'c']), batcher.predict(['d'])]);
+    expect(a).toEqual(['A']);
+    expect(b).toEqual(['B', 'C']);
+    expect(c).toEqual(['D']);
+    expect(model.batches).toEqual([['a', 'b', 'c', 'd']]);
+  });
+
+  it('never exceeds the batch size and splits long requests', async () => {
+    const model = recordingModel();
+    const batcher = new InferenceBatcher(model.infer, { maxBatchSize: 4, maxWaitMs: 5 });
+    const texts = Array.from({ length: 10 }, (_, i) => `t${i}`);
+    const result = await batcher.predict(texts);
+    expect(result).toEqual(texts.map((t) => t.toUpperCase()));
+    expect(model.batches.map((b) => b.length)).toEqual([4, 4, 2]);
+  });
+
+  it('runs a full batch without waiting for the timer', async () => {
+    const model = recordingModel(0);
+    const batcher = new InferenceBatcher(model.infer, { maxBatchSize: 2, maxWaitMs: 10_000 });
+    const started = Date.now();
+    await batcher.predict(['x', 'y']);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('texts arriving during an inference go into the next batch, one inference at a time', async () => {
+    let concurrent = 0;
+    let maxConcurrent = 0;
+    const sizes: number[] = [];
+    const batcher = new InferenceBatcher(
+      async (texts: string[]) => {
+        concurrent++;
+        maxConcurrent = Math.max(maxConcurrent, concurrent);
+        sizes.push(texts.length);
+        await new Promise((r) => setTimeout(r, 20));
+        concurrent--;
+        return texts;
+      },
+      { maxBatchSize: 8, maxWaitMs: 0 },
+    );
+    const first = batcher.predict(['a']);
+    await new Promise((r) => setTimeout(r, 5));
+    const rest = Promise.all([batcher.predict(['b']), batcher.predict(['c']), batcher.predict(['d'])]);
+    await Promise.all([first, rest]);
+    expect(maxConcurrent).toBe(1);
+    expect(sizes).toEqual([1, 3]);
+  });
+
+  it('rejects every caller of a failed batch and keeps serving afterwards', async () => {
+    let fail = true;
+    const batcher = new InferenceBatcher(
+      async (texts: string[]) => {
+        if (fail) throw new Error('model exploded');
+        return texts;
+      },
+      { maxBatchSize: 8, maxWaitMs: 1 },
+    );
+    await expect(Promise.all([batcher.predict(['a']), batcher.predict(['b'])])).rejects.toThrow('model exploded');
+    fail = false;
+    await expect(batcher.predict(['c'])).resolves.toEqual(['c']);
+  });
+
+  it('reports batch sizes to listeners', async () => {
+    const batcher = new InferenceBatcher(async (t: string[]) => t, { maxBatchSize: 3, maxWaitMs: 1 });
+    const seen: number[] = [];
+    batcher.onBatch((s) => seen.push(s.size));
+    await batcher.predict(['1', '2', '3', '4']);
+    expect(seen).toEqual([3, 1]);
+  });
+});

@@ -1,0 +1,37 @@
+import { Logger, Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { TagserveConfig } from '@tagserve/config';
+import { InferenceBatcher } from './inference-batcher';
+import { loadServedModel, ServedModel } from './served-model';
+
+@Module({
+  providers: [
+    {
+      // Async provider: Nest finishes it before any consumer (the BullMQ worker) is built.
+      provide: ServedModel,
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<TagserveConfig, true>) =>
+        loadServedModel(
+          {
+            MODEL_DVC_FILE: config.get('MODEL_DVC_FILE'),
+            DVC_STORE_DIR: config.get('DVC_STORE_DIR'),
+            MODEL_DIR: config.get('MODEL_DIR'),
+            ONNX_INTRA_OP_THREADS: config.get('ONNX_INTRA_OP_THREADS'),
+            ONNX_INTER_OP_THREADS: config.get('ONNX_INTER_OP_THREADS'),
+          },
+          new Logger('ModelLoader'),
+        ),
+    },
+    {
+      provide: InferenceBatcher,
+      inject: [ServedModel, ConfigService],
+      useFactory: (model: ServedModel, config: ConfigService<TagserveConfig, true>) =>
+        new InferenceBatcher((texts) => model.classifier.predict(texts), {
+          maxBatchSize: config.get('BATCH_MAX_SIZE'),
+          maxWaitMs: config.get('BATCH_MAX_WAIT_MS'),
+        }),
+    },
+  ],
+  exports: [ServedModel, InferenceBatcher],
+})
+export class ModelModule {}
