@@ -1,0 +1,81 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+
+/** A free TCP port on loopback. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * A real redis-server on its own port and data dir, one per test file, so tests can stop and
+ * restart it without disturbing each other. Needs `redis-server` on PATH (.ci/run installs it).
+ */
+export class RedisServer {
+  private process?: ChildProcess;
+  private readonly dir = mkdtempSync(join(tmpdir(), 'tagserve-redis-'));
+
+  private constructor(
+    readonly port: number,
+    readonly password = '',
+  ) {}
+
+  static async start(password = ''): Promise<RedisServer> {
+    const server = new RedisServer(await freePort(), password);
+    await server.restart();
+    return server;
+  }
+
+  async restart(): Promise<void> {
+    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'no'];
+    if (this.password) args.push('--requirepass', this.password);
+    this.process = spawn('redis-server', args, { stdio: 'ignore' });
+    await this.waitUntilUp();
+  }
+
+  /** Hard stop, as a crash or a container restart would. */
+  async stop(): Promise<void> {
+    const proc = this.process;
+    if (!proc || proc.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      proc.once('exit', () => resolve());
+      proc.kill('SIGKILL');
+    });
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  client(): Redis {
+    return new Redis({ host: '127.0.0.1', port: this.port, password: this.password || undefined, maxRetriesPerRequest: null });
+  }
+
+  private async waitUntilUp(): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      const client = new Redis({ host: '127.0.0.1', port: this.port, password: this.password || undefined, lazyConnect: true, retryStrategy: () => null });
+      try {
+        await client.connect();
+        if ((await client.ping()) === 'PONG') return;
+      } catch {
+        await new Promise((r) => setTimeout(r, 50));
+      } finally {
+        client.disconnect();
+      }
+    }
+    throw new Error(`redis-server did not start on port ${this.port} (is redis-server installed?)`);
+  }
+}
