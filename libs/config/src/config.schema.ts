@@ -1,4 +1,6 @@
 import * as Joi from 'joi';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /**
  * Every setting of the gateway and the worker, validated at start-up so that a typo in
@@ -42,6 +44,8 @@ export const configSchema = Joi.object({
   BATCH_MAX_WAIT_MS: Joi.number().min(0).max(1000).default(2),
   STALLED_INTERVAL_MS: Joi.number().integer().min(1000).default(5000),
   SHUTDOWN_GRACE_MS: Joi.number().integer().min(0).default(25000),
+  WORKER_HEARTBEAT_FILE: Joi.string().default(join(tmpdir(), 'tagserve-worker.alive')),
+  WORKER_HEARTBEAT_MS: Joi.number().integer().min(100).default(5000),
 });
 
 export interface TagserveConfig {
@@ -76,6 +80,8 @@ export interface TagserveConfig {
   BATCH_MAX_WAIT_MS: number;
   STALLED_INTERVAL_MS: number;
   SHUTDOWN_GRACE_MS: number;
+  WORKER_HEARTBEAT_FILE: string;
+  WORKER_HEARTBEAT_MS: number;
 }
 
 /** Validates a plain environment object; throws with every problem listed. */
