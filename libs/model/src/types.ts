@@ -12,3 +12,12 @@ export interface EncoderRuntimeOptions {
   /** onnxruntime inter-op threads. */
   interOpThreads: number;
 }
+
+/** Embedding block of the head's feature vector. */
+export interface EmbeddingFeatureConfig {
+  /** 'mean' = masked mean of last_hidden_state; 'sentence' = the model's sentence_embedding. */
+  pooling: 'sentence' | 'mean';
+  /** Scale applied to the (L2-normalised) embedding before concatenation with tf-idf. */
+  weight: number;
+  dim: number;
+}

@@ -1,0 +1,122 @@
+/**
+ * Offline Transformers.js sentence encoder (e.g. USE-lite converted to the Transformers.js layout).
+ * Loads strictly from local files: env.allowRemoteModels=false, env.localModelPath = parent of the
+ * encoder directory, model id = its basename.
+ */
+import * as path from 'path';
+import * as fs from 'fs';
+import * as transformers from '@huggingface/transformers';
+import type { EncoderRuntimeOptions } from './types';
+
+export type EncoderDtype = 'fp32' | 'q8';
+/** 'sentence' = the model's sentence_embedding output; 'mean' = masked mean of last_hidden_state (L2-normalised). */
+export type EmbeddingPooling = 'sentence' | 'mean';
+
+export const ONNX_FILE_BY_DTYPE: Record<EncoderDtype, string> = {
+  fp32: 'model.onnx',
+  q8: 'model_quantized.onnx',
+};
+
+interface TensorLike {
+  dims: number[];
+  data: ArrayLike<number> | ArrayLike<bigint>;
+}
+
+type Tokenizer = (texts: string[], opts: { padding: boolean; truncation: boolean }) => Record<string, TensorLike>;
+type Model = ((inputs: Record<string, TensorLike>) => Promise<Record<string, TensorLike>>) & {
+  dispose?: () => Promise<unknown>;
+};
+
+/** Serialises loads: transformers' env is global, so two concurrent loads from different dirs must not interleave. */
+let loadChain: Promise<unknown> = Promise.resolve();
+
+export class TextEncoder {
+  private constructor(
+    private readonly tokenizer: Tokenizer,
+    private readonly model: Model,
+    readonly dim: number,
+    readonly dtype: EncoderDtype,
+    readonly pooling: EmbeddingPooling,
+    readonly encoderDir: string,
+  ) {}
+
+  static async load(
+    encoderDir: string,
+    runtime: EncoderRuntimeOptions,
+    dtype: EncoderDtype = 'q8',
+    pooling: EmbeddingPooling = 'sentence',
+  ): Promise<TextEncoder> {
+    const dir = path.resolve(encoderDir);
+    const onnx = path.join(dir, 'onnx', ONNX_FILE_BY_DTYPE[dtype]);
+    if (!fs.existsSync(onnx)) throw new Error(`encoder weights not found for dtype ${dtype}: ${onnx}`);
+    const run = async (): Promise<TextEncoder> => {
+      const { env, AutoTokenizer, AutoModel } = transformers;
+      env.allowRemoteModels = false;
+      env.allowLocalModels = true;
+      env.localModelPath = path.dirname(dir) + path.sep;
+      const id = path.basename(dir);
+      const tokenizer = (await AutoTokenizer.from_pretrained(id)) as unknown as Tokenizer;
+      const model = (await AutoModel.from_pretrained(id, {
+        dtype,
+        device: 'cpu',
+        session_options: {
+          intraOpNumThreads: runtime.intraOpThreads,
+          interOpNumThreads: runtime.interOpThreads,
+        },
+      })) as unknown as Model;
+      const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as { hidden_size?: number };
+      return new TextEncoder(tokenizer, model, cfg.hidden_size ?? 512, dtype, pooling, dir);
+    };
+    const p = loadChain.then(run, run);
+    loadChain = p.catch(() => undefined);
+    return p;
+  }
+
+  /** One padded inference over all texts; returns one L2-normalised vector per text. */
+  async embed(texts: string[]): Promise<Float32Array[]> {
+    if (texts.length === 0) return [];
+    const inputs = this.tokenizer(texts, { padding: true, truncation: true });
+    const out = await this.model(inputs);
+    const B = texts.length;
+    if (this.pooling === 'sentence') {
+      const se = out.sentence_embedding;
+      if (!se) throw new Error('encoder has no sentence_embedding output');
+      const H = se.dims[1];
+      const data = se.data as ArrayLike<number>;
+      const res: Float32Array[] = [];
+      for (let b = 0; b < B; b++) res.push(l2(Float32Array.from({ length: H }, (_, j) => data[b * H + j])));
+      return res;
+    }
+    const hs = out.last_hidden_state;
+    if (!hs) throw new Error('encoder has no last_hidden_state output');
+    const [, T, H] = hs.dims;
+    const data = hs.data as ArrayLike<number>;
+    const mask = inputs.attention_mask.data;
+    const res: Float32Array[] = [];
+    for (let b = 0; b < B; b++) {
+      const v = new Float32Array(H);
+      let cnt = 0;
+      for (let t = 0; t < T; t++) {
+        if (Number(mask[b * T + t]) === 0) continue;
+        cnt++;
+        const base = (b * T + t) * H;
+        for (let j = 0; j < H; j++) v[j] += data[base + j];
+      }
+      if (cnt > 0) for (let j = 0; j < H; j++) v[j] /= cnt;
+      res.push(l2(v));
+    }
+    return res;
+  }
+
+  async dispose(): Promise<void> {
+    await this.model.dispose?.();
+  }
+}
+
+function l2(v: Float32Array): Float32Array {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i] * v[i];
+  const n = Math.sqrt(s);
+  if (n > 0) for (let i = 0; i < v.length; i++) v[i] /= n;
+  return v;
+}
