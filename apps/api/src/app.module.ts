@@ -4,6 +4,7 @@ import { ConfigService } from '@nestjs/config';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { TagserveConfig, TagserveConfigModule } from '@tagserve/config';
 import { HealthModule } from './health/health.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { ModelInfoModule } from './model-info/model-info.module';
 import { PredictModule } from './predict/predict.module';
 
@@ -16,6 +17,7 @@ import { PredictModule } from './predict/predict.module';
         { ttl: config.get('THROTTLE_TTL_MS'), limit: config.get('THROTTLE_LIMIT') },
       ],
     }),
+    MetricsModule,
     PredictModule,
     ModelInfoModule,
     HealthModule,

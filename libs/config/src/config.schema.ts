@@ -46,6 +46,8 @@ export const configSchema = Joi.object({
   SHUTDOWN_GRACE_MS: Joi.number().integer().min(0).default(25000),
   WORKER_HEARTBEAT_FILE: Joi.string().default(join(tmpdir(), 'tagserve-worker.alive')),
   WORKER_HEARTBEAT_MS: Joi.number().integer().min(100).default(5000),
+  // Prometheus endpoint of each worker (0 = off: several local workers would share one port).
+  WORKER_METRICS_PORT: Joi.number().port().default(0),
 });
 
 export interface TagserveConfig {
@@ -82,6 +84,7 @@ export interface TagserveConfig {
   SHUTDOWN_GRACE_MS: number;
   WORKER_HEARTBEAT_FILE: string;
   WORKER_HEARTBEAT_MS: number;
+  WORKER_METRICS_PORT: number;
 }
 
 /** Validates a plain environment object; throws with every problem listed. */

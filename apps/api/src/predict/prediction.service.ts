@@ -13,6 +13,7 @@ import { ConfigService } from '@nestjs/config';
 import type { TagserveConfig } from '@tagserve/config';
 import { PREDICT_JOB, PREDICTION_QUEUE, PredictionJobData, PredictionJobResult } from '@tagserve/queue';
 import { Queue } from 'bullmq';
+import { MetricsService } from '../metrics/metrics.service';
 import { PredictionEvents } from './prediction-events';
 
 @Injectable()
@@ -26,6 +27,7 @@ export class PredictionService {
   constructor(
     @InjectQueue(PREDICTION_QUEUE) private readonly queue: Queue<PredictionJobData, PredictionJobResult>,
     private readonly events: PredictionEvents,
+    private readonly metrics: MetricsService,
     config: ConfigService<TagserveConfig, true>,
   ) {
     this.timeoutMs = config.get('PREDICT_TIMEOUT_MS');
@@ -51,7 +53,10 @@ export class PredictionService {
     await this.assertQueueAccepting();
     const job = await this.queue.add(PREDICT_JOB, { texts, requestId });
     try {
-      return await job.waitUntilFinished(this.events.queueEvents, this.timeoutMs);
+      const result = await job.waitUntilFinished(this.events.queueEvents, this.timeoutMs);
+      this.metrics.predictedTexts.inc(texts.length);
+      this.metrics.inferenceDuration.observe(result.inferenceMs / 1000);
+      return result;
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       if (message.includes('timed out before finishing')) {

@@ -1,6 +1,7 @@
 import { Logger, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { TagserveConfig } from '@tagserve/config';
+import { WorkerMetricsService } from '../metrics/worker-metrics.service';
 import { InferenceBatcher } from './inference-batcher';
 import { loadServedModel, ServedModel } from './served-model';
 
@@ -24,12 +25,18 @@ import { loadServedModel, ServedModel } from './served-model';
     },
     {
       provide: InferenceBatcher,
-      inject: [ServedModel, ConfigService],
-      useFactory: (model: ServedModel, config: ConfigService<TagserveConfig, true>) =>
-        new InferenceBatcher((texts) => model.classifier.predict(texts), {
+      inject: [ServedModel, ConfigService, WorkerMetricsService],
+      useFactory: (model: ServedModel, config: ConfigService<TagserveConfig, true>, metrics: WorkerMetricsService) => {
+        const batcher = new InferenceBatcher((texts) => model.classifier.predict(texts), {
           maxBatchSize: config.get('BATCH_MAX_SIZE'),
           maxWaitMs: config.get('BATCH_MAX_WAIT_MS'),
-        }),
+        });
+        batcher.onBatch(({ size, ms }) => {
+          metrics.batchSize.observe(size);
+          metrics.batchDuration.observe(ms / 1000);
+        });
+        return batcher;
+      },
     },
   ],
   exports: [ServedModel, InferenceBatcher],

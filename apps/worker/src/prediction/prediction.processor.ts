@@ -6,6 +6,7 @@ import type { Prediction } from '@tagserve/model';
 import { ModelInfo, modelInfoKey, PREDICTION_QUEUE, PredictionJobData, PredictionJobResult } from '@tagserve/queue';
 import { Job, Queue, UnrecoverableError } from 'bullmq';
 import { InferenceBatcher } from '../model/inference-batcher';
+import { WorkerMetricsService } from '../metrics/worker-metrics.service';
 import { ServedModel } from '../model/served-model';
 import { predictionWorkerOptions, WORKER_ID } from './worker-options';
 
@@ -18,6 +19,7 @@ export class PredictionProcessor extends WorkerHost implements OnApplicationBoot
     private readonly batcher: InferenceBatcher<Prediction>,
     @InjectQueue(PREDICTION_QUEUE) private readonly queue: Queue,
     private readonly config: ConfigService<TagserveConfig, true>,
+    private readonly metrics: WorkerMetricsService,
   ) {
     super();
   }
@@ -46,12 +48,14 @@ export class PredictionProcessor extends WorkerHost implements OnApplicationBoot
     const started = performance.now();
     const predictions = await this.batcher.predict(texts);
     const inferenceMs = performance.now() - started;
+    this.metrics.jobs.inc({ outcome: 'completed' });
     this.logger.debug?.({ msg: 'job done', jobId: job.id, requestId, texts: texts.length, ms: Math.round(inferenceMs * 10) / 10 });
     return { predictions, worker: WORKER_ID, modelVersion: this.model.version, inferenceMs };
   }
 
   @OnWorkerEvent('failed')
   onFailed(job: Job<PredictionJobData> | undefined, err: Error): void {
+    this.metrics.jobs.inc({ outcome: 'failed' });
     this.logger.error({ msg: 'job failed', jobId: job?.id, requestId: job?.data?.requestId, attempt: job?.attemptsMade, err: err.message });
   }
 

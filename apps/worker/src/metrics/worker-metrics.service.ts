@@ -1,0 +1,61 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { TagserveConfig } from '@tagserve/config';
+import { createServer, Server } from 'node:http';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+
+/**
+ * Per-worker Prometheus metrics: batch sizes, inference time, jobs. Each replica serves its own
+ * /metrics on WORKER_METRICS_PORT (the usual one-target-per-replica scrape), inside the backend network.
+ */
+@Injectable()
+export class WorkerMetricsService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(WorkerMetricsService.name);
+  readonly registry = new Registry();
+  private server?: Server;
+
+  readonly batchSize = new Histogram({
+    name: 'tagserve_batch_size',
+    help: 'Texts per model inference (micro-batch size)',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128],
+    registers: [this.registry],
+  });
+
+  readonly batchDuration = new Histogram({
+    name: 'tagserve_batch_inference_duration_seconds',
+    help: 'Time of one padded model inference',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [this.registry],
+  });
+
+  readonly jobs = new Counter({
+    name: 'tagserve_worker_jobs_total',
+    help: 'Jobs finished by this worker, by outcome',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(private readonly config: ConfigService<TagserveConfig, true>) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'tagserve_worker_' });
+  }
+
+  onApplicationBootstrap(): void {
+    const port = this.config.get('WORKER_METRICS_PORT');
+    if (!port) return;
+    this.server = createServer((req, res) => {
+      if (req.url !== '/metrics') {
+        res.writeHead(404).end();
+        return;
+      }
+      this.registry.metrics().then(
+        (body) => res.writeHead(200, { 'Content-Type': this.registry.contentType }).end(body),
+        (err: Error) => res.writeHead(500).end(err.message),
+      );
+    });
+    this.server.listen(port, () => this.logger.log({ msg: 'worker metrics listening', port }));
+  }
+
+  onApplicationShutdown(): void {
+    this.server?.close();
+  }
+}
