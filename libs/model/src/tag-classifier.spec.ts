@@ -1,0 +1,82 @@
+/*
+ * onnxruntime-node hands back typed arrays from Node's main realm, but jest runs test code in a vm
+ * context with its own Float32Array & co., so onnxruntime-common's `instanceof` checks fail
+ * ("A float32 tensor's data must be type of Float32Array"). Use the main realm's constructors in
+ * this sandbox; this must run before onnxruntime is loaded, hence the require()s below.
+ */
+import * as vm from 'vm';
+for (const name of [
+  'ArrayBuffer', 'Float32Array', 'Float64Array', 'Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array',
+  'Uint16Array', 'Int32Array', 'Uint32Array', 'BigInt64Array', 'BigUint64Array',
+]) {
+  (globalThis as Record<string, unknown>)[name] = vm.runInThisContext(name);
+}
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { materialize } from '@tagserve/dvc-store';
+import type * as ClassifierModule from './tag-classifier';
+
+const { TagClassifier } = require('./tag-classifier') as typeof ClassifierModule;
+type TagClassifier = ClassifierModule.TagClassifier;
+
+/** Loads the shipped model: stores/model.dvc materialized from stores/blob into a temp dir. */
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+
+describe('TagClassifier (shipped artifact)', () => {
+  jest.setTimeout(120_000);
+  let tmp: string;
+  let clf: TagClassifier;
+
+  beforeAll(async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tagserve-model-'));
+    const target = path.join(tmp, 'model');
+    await materialize({
+      dvcFile: path.join(ROOT, 'stores', 'model.dvc'),
+      storeDir: path.join(ROOT, 'stores', 'blob'),
+      targetDir: target,
+    });
+    clf = await TagClassifier.load(target, { intraOpThreads: 1, interOpThreads: 1 });
+    await clf.warmUp();
+  });
+
+  afterAll(async () => {
+    await clf?.dispose();
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('exposes labels, args and performance', () => {
+    expect(clf.labels).toEqual(['computer-vision', 'mlops', 'natural-language-processing', 'other']);
+    expect(['q8', 'fp32']).toContain(clf.args.dtype);
+    expect(typeof (clf.performance as { accuracy: number }).accuracy).toBe('number');
+    expect((clf.performance as { accuracy: number }).accuracy).toBeGreaterThan(0.85);
+  });
+
+  it('ships exactly one onnx file', () => {
+    expect(fs.readdirSync(path.join(tmp, 'model', 'encoder', 'onnx'))).toHaveLength(1);
+  });
+
+  it('predicts the expected tags with probabilities summing to 1', async () => {
+    const texts = [
+      'Transfer learning with transformers for text classification.',
+      'Real-time object detection in video streams with YOLO and convolutional neural networks.',
+    ];
+    const preds = await clf.predict(texts);
+    expect(preds.map((p) => p.predicted_tag)).toEqual(['natural-language-processing', 'computer-vision']);
+    preds.forEach((p, i) => {
+      expect(p.input_text).toBe(texts[i]);
+      expect(Object.keys(p.predicted_probabilities).sort()).toEqual([...clf.labels].sort());
+      const probs = Object.values(p.predicted_probabilities);
+      expect(probs.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
+      expect(p.predicted_probabilities[p.predicted_tag]).toBe(Math.max(...probs));
+    });
+  });
+
+  it('gives the same answer for a text alone or in a padded batch', async () => {
+    const text = 'Real-time object detection in video streams with YOLO and convolutional neural networks.';
+    const [alone] = await clf.predict([text]);
+    const batch = await clf.predict(['A short one.', text, 'MLOps: model monitoring and CI/CD pipelines for ML in production']);
+    for (const l of clf.labels) expect(batch[1].predicted_probabilities[l]).toBeCloseTo(alone.predicted_probabilities[l], 4);
+    expect(await clf.predict([])).toEqual([]);
+  });
+});
