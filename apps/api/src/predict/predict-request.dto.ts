@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayNotEmpty, IsArray, IsNotEmpty, IsObject, IsString, Matches, ValidateNested } from 'class-validator';
+import { ArrayNotEmpty, IsArray, IsNotEmpty, IsString, Matches, ValidateNested } from 'class-validator';
 
 export class TextInputDto {
   @ApiProperty({ example: 'Transfer learning with transformers for text classification.', description: 'Project title and description.' })
@@ -15,8 +15,7 @@ export class PredictRequestDto {
   @ApiProperty({ type: [TextInputDto], description: 'Texts to tag (at most MAX_TEXTS, each at most MAX_TEXT_LENGTH characters).' })
   @IsArray({ message: 'texts must be an array of {"text": string} objects' })
   @ArrayNotEmpty({ message: 'texts must contain at least one item' })
-  @IsObject({ each: true, message: 'each item of texts must be an object like {"text": "..."}' })
-  @ValidateNested({ each: true })
+  @ValidateNested({ each: true, message: 'each item of texts must be an object like {"text": "..."}' })
   @Type(() => TextInputDto)
   texts: TextInputDto[];
 }
