@@ -9,8 +9,10 @@ const common = {
   moduleNameMapper,
 };
 module.exports = {
+  // Real processes and the real model: generous per-test time.
+  testTimeout: 120000,
   projects: [
     { ...common, displayName: 'unit', rootDir: __dirname, roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/scripts'], testRegex: '\\.spec\\.ts$' },
-    { ...common, displayName: 'e2e', rootDir: __dirname, roots: ['<rootDir>/test'], testRegex: '\\.e2e-spec\\.ts$', testTimeout: 120000 },
+    { ...common, displayName: 'e2e', rootDir: __dirname, roots: ['<rootDir>/test'], testRegex: '\\.e2e-spec\\.ts$' },
   ],
 };
