@@ -141,7 +141,10 @@ function parseArgs(argv: string[]): Options {
 async function readSource(src: string): Promise<{ text: string; md5: string }> {
   let buf: Buffer;
   if (/^https?:\/\//i.test(src)) {
-    const res = await fetch(src);
+    const res = await fetch(src).catch((err: unknown) => {
+      const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
+      throw new Error(`GET ${src} failed: ${cause} (pass a local file with --dataset/--holdout when offline)`);
+    });
     if (!res.ok) throw new Error(`GET ${src}: HTTP ${res.status}`);
     buf = Buffer.from(await res.arrayBuffer());
   } else {
