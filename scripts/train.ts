@@ -273,8 +273,8 @@ async function main(): Promise<void> {
     lr: null,
     seed: o.seed,
     labels,
-    dataset: { source: o.dataset, md5: trainSrc.md5, num_samples: train.texts.length },
-    holdout: { source: o.holdout, md5: holdSrc.md5, num_samples: hold.texts.length },
+    dataset: { source: describeSource(o.dataset), md5: trainSrc.md5, num_samples: train.texts.length },
+    holdout: { source: describeSource(o.holdout), md5: holdSrc.md5, num_samples: hold.texts.length },
   };
   const rootPkg = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', 'package.json'), 'utf8')) as { name: string; version: string };
   const versions = {
@@ -324,3 +324,8 @@ main().catch((err: unknown) => {
   console.error(err instanceof Error ? err.stack ?? err.message : err);
   process.exit(1);
 });
+
+/** URLs are kept whole; local paths are reduced to the file name, since they only mean something on one machine. */
+function describeSource(source: string): string {
+  return /^https?:\/\//.test(source) ? source : path.basename(source);
+}
