@@ -7,6 +7,7 @@ import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ModelInfoModule } from './model-info/model-info.module';
 import { PredictModule } from './predict/predict.module';
+import { QueueConnectionModule } from './queue/queue-connection.module';
 
 @Module({
   imports: [
@@ -17,6 +18,7 @@ import { PredictModule } from './predict/predict.module';
         { ttl: config.get('THROTTLE_TTL_MS'), limit: config.get('THROTTLE_LIMIT') },
       ],
     }),
+    QueueConnectionModule,
     MetricsModule,
     PredictModule,
     ModelInfoModule,

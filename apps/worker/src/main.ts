@@ -6,9 +6,10 @@ async function bootstrap(): Promise<void> {
   const config = validateConfig(process.env);
   const logger = createLogger(config, 'worker');
   // No HTTP server: the worker talks to Redis only. Shutdown hooks make SIGTERM close the
-  // BullMQ worker, which waits for in-flight jobs before the process exits.
+  // BullMQ worker, which waits for in-flight jobs; then exit 0 (a clean stop, not death by
+  // signal), so orchestrators and supervisors do not count a graceful stop as a crash.
   const app = await NestFactory.createApplicationContext(WorkerModule, { logger });
-  app.enableShutdownHooks();
+  app.enableShutdownHooks([], { useProcessExit: true });
 }
 
 void bootstrap().catch((err) => {

@@ -1,9 +1,11 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
+import { SkipThrottle } from '@nestjs/throttler';
 import { QueueHealthIndicator } from './queue.health';
 
 @ApiTags('health')
+@SkipThrottle() // probes run every few seconds from one address: never rate-limit them
 @Controller('health')
 export class HealthController {
   constructor(

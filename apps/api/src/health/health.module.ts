@@ -5,7 +5,7 @@ import { HealthController } from './health.controller';
 import { QueueHealthIndicator } from './queue.health';
 
 @Module({
-  imports: [TerminusModule.forRoot({ errorLogStyle: 'pretty' }), PredictionQueueModule],
+  imports: [TerminusModule.forRoot({ errorLogStyle: 'json' }), PredictionQueueModule],
   controllers: [HealthController],
   providers: [QueueHealthIndicator],
 })

@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { PREDICTION_QUEUE } from '@tagserve/queue';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { QueueConnection, withTimeout } from '../queue/queue-connection.service';
 
 const PING_TIMEOUT_MS = 1000;
 
@@ -12,18 +12,18 @@ const PING_TIMEOUT_MS = 1000;
 export class QueueHealthIndicator {
   constructor(
     @InjectQueue(PREDICTION_QUEUE) private readonly queue: Queue,
+    private readonly connection: QueueConnection,
     private readonly health: HealthIndicatorService,
   ) {}
 
   async redis(key = 'redis') {
     const indicator = this.health.check(key);
     try {
-      const client = (await this.queue.client) as unknown as Redis;
-      if (client.status !== 'ready') return indicator.down({ message: `connection ${client.status}` });
+      const client = await this.connection.client();
       await withTimeout(client.ping(), PING_TIMEOUT_MS);
       return indicator.up();
     } catch (err) {
-      return indicator.down({ message: (err as Error).message });
+      return indicator.down({ message: describe(err) });
     }
   }
 
@@ -31,18 +31,18 @@ export class QueueHealthIndicator {
     const indicator = this.health.check(key);
     try {
       // Workers register with Redis only after their model is loaded and warmed up.
+      await this.connection.client();
       const count = await withTimeout(this.queue.getWorkersCount(), PING_TIMEOUT_MS);
       return count > 0 ? indicator.up({ count }) : indicator.down({ count, message: 'no worker with a loaded model' });
     } catch (err) {
-      return indicator.down({ message: (err as Error).message });
+      return indicator.down({ message: describe(err) });
     }
   }
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+/** HttpExceptions carry their text in the response body, plain errors in `message`. */
+function describe(err: unknown): string {
+  const body = (err as { getResponse?: () => unknown }).getResponse?.();
+  const message = body && typeof body === 'object' ? (body as { message?: unknown }).message : undefined;
+  return typeof message === 'string' ? message : (err as Error).message;
 }

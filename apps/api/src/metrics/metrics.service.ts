@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { PREDICTION_QUEUE } from '@tagserve/queue';
 import { Queue } from 'bullmq';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { REDIS_WAIT_MS, withTimeout } from '../queue/queue-connection.service';
 
 const JOB_STATES = ['waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized'] as const;
 
@@ -40,7 +41,8 @@ export class MetricsService {
       labelNames: ['state'] as const,
       registers: [this.registry],
       async collect() {
-        const counts = await queue.getJobCounts(...JOB_STATES);
+        // Bounded: a scrape while Redis is away answers 503 instead of hanging.
+        const counts = await withTimeout(queue.getJobCounts(...JOB_STATES), REDIS_WAIT_MS);
         for (const state of JOB_STATES) this.set({ state }, counts[state] ?? 0);
       },
     });
@@ -49,7 +51,7 @@ export class MetricsService {
       help: 'Workers registered with Redis (each has its model loaded)',
       registers: [this.registry],
       async collect() {
-        this.set(await queue.getWorkersCount());
+        this.set(await withTimeout(queue.getWorkersCount(), REDIS_WAIT_MS));
       },
     });
   }

@@ -6,7 +6,6 @@ import {
   HttpStatus,
   Injectable,
   Logger,
-  ServiceUnavailableException,
   UnprocessableEntityException,
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
@@ -14,6 +13,7 @@ import type { TagserveConfig } from '@tagserve/config';
 import { PREDICT_JOB, PREDICTION_QUEUE, PredictionJobData, PredictionJobResult } from '@tagserve/queue';
 import { Queue } from 'bullmq';
 import { MetricsService } from '../metrics/metrics.service';
+import { QueueConnection } from '../queue/queue-connection.service';
 import { PredictionEvents } from './prediction-events';
 
 @Injectable()
@@ -28,6 +28,7 @@ export class PredictionService {
     @InjectQueue(PREDICTION_QUEUE) private readonly queue: Queue<PredictionJobData, PredictionJobResult>,
     private readonly events: PredictionEvents,
     private readonly metrics: MetricsService,
+    private readonly connection: QueueConnection,
     config: ConfigService<TagserveConfig, true>,
   ) {
     this.timeoutMs = config.get('PREDICT_TIMEOUT_MS');
@@ -51,11 +52,14 @@ export class PredictionService {
 
   async predict(texts: string[], requestId: string): Promise<PredictionJobResult> {
     await this.assertQueueAccepting();
-    const job = await this.queue.add(PREDICT_JOB, { texts, requestId });
+    // Bounded: Redis dropping between the check and the add must give a 503, not a request that hangs.
+    const job = await this.connection.run(() => this.queue.add(PREDICT_JOB, { texts, requestId }));
+    this.logger.debug?.({ msg: 'job queued', requestId, jobId: job.id, texts: texts.length });
     try {
       const result = await job.waitUntilFinished(this.events.queueEvents, this.timeoutMs);
       this.metrics.predictedTexts.inc(texts.length);
       this.metrics.inferenceDuration.observe(result.inferenceMs / 1000);
+      this.logger.debug?.({ msg: 'job answered', requestId, jobId: job.id, worker: result.worker });
       return result;
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
@@ -71,11 +75,8 @@ export class PredictionService {
 
   /** Fail fast with 503/429 rather than letting requests pile up behind a dead Redis or a full queue. */
   private async assertQueueAccepting(): Promise<void> {
-    const client = await this.queue.client;
-    if (client.status !== 'ready') {
-      throw new ServiceUnavailableException({ message: 'Queue backend (Redis) is unavailable, retry shortly', headers: { 'Retry-After': '2' } });
-    }
-    const waiting = await this.queue.getWaitingCount();
+    await this.connection.client();
+    const waiting = await this.connection.run(() => this.queue.getWaitingCount());
     if (waiting >= this.maxWaiting) {
       throw new HttpException(
         { message: `Too many queued predictions (${waiting} waiting, limit ${this.maxWaiting}), retry shortly`, headers: { 'Retry-After': '1' } },
