@@ -18,6 +18,13 @@ export function freePort(): Promise<number> {
   });
 }
 
+export interface RedisServerOptions {
+  /** requirepass: clients must authenticate. */
+  password?: string;
+  /** AOF with fsync on every write, so a hard stop and restart keeps every queued job. */
+  persistent?: boolean;
+}
+
 /**
  * A real redis-server on its own port and data dir, one per test file, so tests can stop and
  * restart it without disturbing each other. Needs `redis-server` on PATH (.ci/run installs it).
@@ -29,25 +36,32 @@ export class RedisServer {
   private constructor(
     readonly port: number,
     readonly password = '',
+    readonly persistent = false,
   ) {}
 
-  static async start(password = ''): Promise<RedisServer> {
-    const server = new RedisServer(await freePort(), password);
+  static async start(options: string | RedisServerOptions = {}): Promise<RedisServer> {
+    const { password = '', persistent = false } = typeof options === 'string' ? { password: options } : options;
+    const server = new RedisServer(await freePort(), password, persistent);
     await server.restart();
     return server;
   }
 
   async restart(): Promise<void> {
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'no'];
+    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', ''];
+    args.push(...(this.persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']));
     if (this.password) args.push('--requirepass', this.password);
     this.process = spawn('redis-server', args, { stdio: 'ignore' });
     await this.waitUntilUp();
   }
 
+  get running(): boolean {
+    return !!this.process && this.process.exitCode === null && this.process.signalCode === null;
+  }
+
   /** Hard stop, as a crash or a container restart would. */
   async stop(): Promise<void> {
     const proc = this.process;
-    if (!proc || proc.exitCode !== null) return;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       proc.once('exit', () => resolve());
       proc.kill('SIGKILL');

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppProcess, waitForStatus } from './app-process';
-import { freePort, RedisServer } from './redis-server';
+import { freePort, RedisServer, RedisServerOptions } from './redis-server';
 
 /** Real redis-server + api + workers as separate processes: what `npm start` runs, on private ports. */
 export class Stack {
@@ -16,13 +16,14 @@ export class Stack {
     readonly env: Record<string, string>,
   ) {}
 
-  static async create(env: Record<string, string> = {}, redisPassword = ''): Promise<Stack> {
-    const redis = await RedisServer.start(redisPassword);
+  /** `redis` is the password (as before) or the options of the private redis-server. */
+  static async create(env: Record<string, string> = {}, redis: string | RedisServerOptions = ''): Promise<Stack> {
+    const server = await RedisServer.start(redis);
     const port = await freePort();
-    return new Stack(redis, port, {
+    return new Stack(server, port, {
       REDIS_HOST: '127.0.0.1',
-      REDIS_PORT: String(redis.port),
-      REDIS_PASSWORD: redisPassword,
+      REDIS_PORT: String(server.port),
+      REDIS_PASSWORD: server.password,
       PORT: String(port),
       HOST: '127.0.0.1',
       ...env,
@@ -41,11 +42,17 @@ export class Stack {
 
   /** Starts a worker with its own model directory and waits until it has registered with Redis. */
   async startWorker(env: Record<string, string> = {}): Promise<AppProcess> {
+    const worker = this.spawnWorker(env);
+    await worker.waitForLog(/worker ready/, 90_000);
+    return worker;
+  }
+
+  /** Starts a worker without waiting for it (for workers that are expected not to get ready). */
+  spawnWorker(env: Record<string, string> = {}): AppProcess {
     const modelDir = mkdtempSync(join(tmpdir(), 'tagserve-model-'));
     this.dirs.push(modelDir);
     const worker = AppProcess.start('worker', { ...this.env, MODEL_DIR: modelDir, ...env });
     this.workers.push(worker);
-    await worker.waitForLog(/worker ready/, 90_000);
     return worker;
   }
 
