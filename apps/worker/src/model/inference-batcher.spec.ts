@@ -62,6 +62,41 @@ describe('InferenceBatcher', () => {
     expect(sizes).toEqual([1, 3]);
   });
 
+  it('with no wait timer, gathers every text that arrives in the same event-loop turn', async () => {
+    const model = recordingModel(0);
+    const batcher = new InferenceBatcher(model.infer, { maxBatchSize: 32, maxWaitMs: 0 });
+    // Like BullMQ job replies read from one socket chunk: separate callbacks, one poll phase.
+    const results = await new Promise<string[][]>((resolve) => {
+      const all: Promise<string[]>[] = [];
+      for (const t of ['a', 'b', 'c']) setTimeout(() => all.push(batcher.predict([t])), 0);
+      setTimeout(() => void Promise.all(all).then(resolve), 0);
+    });
+    expect(results).toEqual([['A'], ['B'], ['C']]);
+    expect(model.batches).toEqual([['a', 'b', 'c']]);
+  });
+
+  it('jobs delivered while a blocking inference runs (like onnxruntime-node) form the next batch together', async () => {
+    const sizes: number[] = [];
+    const batcher = new InferenceBatcher(
+      (texts: string[]) =>
+        new Promise<string[]>((resolve) =>
+          setImmediate(() => {
+            sizes.push(texts.length);
+            const until = Date.now() + 20;
+            while (Date.now() < until); // blocks the event loop, as a synchronous session.run does
+            resolve(texts);
+          }),
+        ),
+      { maxBatchSize: 8, maxWaitMs: 0 },
+    );
+    const first = batcher.predict(['a']);
+    const rest = new Promise<string[][]>((resolve) =>
+      setTimeout(() => void Promise.all(['b', 'c', 'd'].map((t) => batcher.predict([t]))).then(resolve), 5),
+    );
+    await Promise.all([first, rest]);
+    expect(sizes).toEqual([1, 3]);
+  });
+
   it('rejects every caller of a failed batch and keeps serving afterwards', async () => {
     let fail = true;
     const batcher = new InferenceBatcher(

@@ -18,9 +18,16 @@ interface PendingText<R> {
 
 /**
  * Micro-batching across jobs: texts from concurrent jobs are gathered into one padded
- * inference of at most `maxBatchSize`, waiting at most `maxWaitMs` when the model is idle.
- * While an inference runs, new texts queue up and go in the next batch without further wait.
- * Inference is CPU-bound, so exactly one runs at a time.
+ * inference of at most `maxBatchSize`. Inference is CPU-bound and blocks the event loop, so
+ * exactly one runs at a time, and while it runs the jobs BullMQ hands over meanwhile wait in
+ * the socket. Before taking each batch the batcher therefore yields one event-loop turn
+ * (setImmediate): every job whose Redis reply is already there joins the batch, at no
+ * measurable latency cost. This "continuous batching" fills batches under load by itself;
+ * `maxWaitMs` > 0 additionally holds the first text of an idle batcher back for company,
+ * which only trades low-load latency for slightly bigger batches at moderate load.
+ * A request with more texts than `maxBatchSize` is spread over consecutive batches (FIFO by
+ * text), so it never pads one huge inference and cannot starve the jobs queued behind it
+ * for longer than its own texts take.
  */
 export class InferenceBatcher<R = unknown> {
   private pending: PendingText<R>[] = [];
@@ -64,6 +71,8 @@ export class InferenceBatcher<R = unknown> {
     this.running = true;
     try {
       while (this.pending.length > 0) {
+        // Let jobs that arrived during the previous inference (or in this event-loop turn) in.
+        await yieldToEventLoop();
         const batch = this.pending.splice(0, this.options.maxBatchSize);
         const started = performance.now();
         try {
@@ -80,4 +89,8 @@ export class InferenceBatcher<R = unknown> {
       this.running = false;
     }
   }
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
