@@ -4,6 +4,7 @@ import type { TagserveConfig } from '@tagserve/config';
 import { json, NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 import { bodyParserMessage, HttpExceptionFilter } from './http-exception.filter';
+import { limitJsonDepth } from './json-depth';
 import { requestId } from './request-id';
 import { envelope, reasonPhrase } from './response-envelope';
 
@@ -20,6 +21,7 @@ export function configureApp(app: INestApplication, config: Pick<TagserveConfig,
   app.use(requireJsonBody);
   app.use(json({ limit: config.BODY_LIMIT, strict: true }));
   app.use(bodyParserErrors);
+  app.use(limitJsonDepth((req, res, error) => sendError(req, res, HttpStatus.BAD_REQUEST, error)));
   app.useGlobalFilters(new HttpExceptionFilter());
 
   const openApi = new DocumentBuilder()

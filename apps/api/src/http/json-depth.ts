@@ -1,0 +1,28 @@
+import type { NextFunction, Request, Response } from 'express';
+
+/** Far deeper than any valid body ({"texts": [{"text": "..."}]} is 3 levels). */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * Depth of a parsed JSON value, computed without recursion and stopping early past `limit`.
+ * ValidationPipe and class-transformer walk bodies recursively, so a small body of 10k nested
+ * arrays would overflow the stack there and surface as a 500.
+ */
+export function jsonDepthExceeds(value: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/** Runs after the JSON parser; hands too-deep bodies to `reject` instead of the validators. */
+export function limitJsonDepth(reject: (req: Request, res: Response, error: string) => void) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    if (jsonDepthExceeds(req.body, MAX_JSON_DEPTH)) return reject(req, res, `JSON body is nested deeper than ${MAX_JSON_DEPTH} levels`);
+    next();
+  };
+}
