@@ -43,15 +43,23 @@ describe('Redis restarted under load', () => {
     await stack.redis.stop();
     const downAt = Date.now();
     await sleep(500);
-    // While it is down: quick, definite 503s on /predict and on readiness; liveness unaffected.
-    const probe = await send(`${stack.url}/predict`, { body: { texts: sampleTexts(1, 'probe') }, timeoutMs: CLIENT_TIMEOUT_MS });
-    expect(probe.status).toBe(503);
-    expect(probe.headers['retry-after']).toBeDefined();
-    expect(probe.body.error).toMatch(/Redis\) is unavailable/);
-    expect(probe.ms).toBeLessThan(3000);
+    // While it is down, every new request gets a quick, definite 503 (the looping clients may all be
+    // waiting on jobs they queued before the crash, so fresh probes check this); readiness is down,
+    // liveness unaffected.
+    const probes: HttpResult[] = [];
+    for (let i = 0; i < 4; i++) {
+      probes.push(await send(`${stack.url}/predict`, { body: { texts: sampleTexts(1, `probe${i}`) }, timeoutMs: CLIENT_TIMEOUT_MS }));
+      await sleep(200);
+    }
+    for (const probe of probes) {
+      expect(probe.status).toBe(503);
+      expect(probe.headers['retry-after']).toBeDefined();
+      expect(probe.body.error).toMatch(/Redis\) is unavailable/);
+      expect(probe.ms).toBeLessThan(3000);
+    }
     expect((await send(`${stack.url}/health/ready`, { method: 'GET' })).status).toBe(503);
     expect((await send(`${stack.url}/health/live`, { method: 'GET' })).status).toBe(200);
-    await sleep(2500);
+    await sleep(1000);
 
     await stack.redis.restart();
     const upAt = Date.now();
@@ -69,7 +77,6 @@ describe('Redis restarted under load', () => {
 
     expect(results.filter((r) => ![200, 503, 504].includes(r.res.status))).toEqual([]);
     expect(results.filter((r) => r.problem)).toEqual([]);
-    expect(count((r) => r.res.status === 503)).toBeGreaterThan(0);
     expect(count((r) => r.res.status === 200 && r.at < downAt)).toBeGreaterThan(0);
     expect(count((r) => r.res.status === 200 && r.at > upAt + readyMs)).toBeGreaterThan(0);
     // Every answer came well before the client would have given up.

@@ -1,4 +1,5 @@
-import { HttpStatus, INestApplication } from '@nestjs/common';
+import { HttpStatus } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { TagserveConfig } from '@tagserve/config';
 import { json, NextFunction, Request, Response } from 'express';
@@ -14,8 +15,11 @@ import { envelope, reasonPhrase } from './response-envelope';
  * limit and followed directly by an error handler, so malformed or oversized bodies become
  * clean 400/413 answers in our envelope instead of express's HTML error page.
  */
-export function configureApp(app: INestApplication, config: Pick<TagserveConfig, 'BODY_LIMIT'>): void {
-  app.enableShutdownHooks();
+export function configureApp(app: NestExpressApplication, config: Pick<TagserveConfig, 'BODY_LIMIT'>): void {
+  // Exit 0 after a graceful SIGTERM instead of re-raising the signal.
+  app.enableShutdownHooks([], { useProcessExit: true });
+  // Answers are never the same twice (timestamps): hashing them for an ETag is wasted CPU.
+  app.set('etag', false);
   app.use(helmet({ contentSecurityPolicy: false })); // CSP off: Swagger UI at /docs uses inline scripts
   app.use(requestId);
   app.use(requireJsonBody);

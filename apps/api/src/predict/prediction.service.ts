@@ -16,6 +16,9 @@ import { MetricsService } from '../metrics/metrics.service';
 import { QueueConnection } from '../queue/queue-connection.service';
 import { PredictionEvents } from './prediction-events';
 
+/** How stale the gateway's view of the queue depth may be; adds in between are counted locally. */
+const WAITING_REFRESH_MS = 100;
+
 @Injectable()
 export class PredictionService {
   private readonly logger = new Logger(PredictionService.name);
@@ -23,6 +26,8 @@ export class PredictionService {
   private readonly maxTexts: number;
   private readonly maxTextLength: number;
   private readonly maxWaiting: number;
+  private waiting = { count: 0, readAt: 0 };
+  private waitingRead?: Promise<number>;
 
   constructor(
     @InjectQueue(PREDICTION_QUEUE) private readonly queue: Queue<PredictionJobData, PredictionJobResult>,
@@ -54,6 +59,7 @@ export class PredictionService {
     await this.assertQueueAccepting();
     // Bounded: Redis dropping between the check and the add must give a 503, not a request that hangs.
     const job = await this.connection.run(() => this.queue.add(PREDICT_JOB, { texts, requestId }));
+    this.waiting.count++;
     this.logger.debug?.({ msg: 'job queued', requestId, jobId: job.id, texts: texts.length });
     try {
       const result = await job.waitUntilFinished(this.events.queueEvents, this.timeoutMs);
@@ -76,12 +82,28 @@ export class PredictionService {
   /** Fail fast with 503/429 rather than letting requests pile up behind a dead Redis or a full queue. */
   private async assertQueueAccepting(): Promise<void> {
     await this.connection.client();
-    const waiting = await this.connection.run(() => this.queue.getWaitingCount());
+    const waiting = await this.waitingCount();
     if (waiting >= this.maxWaiting) {
       throw new HttpException(
         { message: `Too many queued predictions (${waiting} waiting, limit ${this.maxWaiting}), retry shortly`, headers: { 'Retry-After': '1' } },
         HttpStatus.TOO_MANY_REQUESTS,
       );
     }
+  }
+
+  /**
+   * Queue depth for backpressure, read from Redis at most every WAITING_REFRESH_MS (one shared
+   * read for all requests in flight) instead of one extra round trip per request.
+   */
+  private async waitingCount(): Promise<number> {
+    if (Date.now() - this.waiting.readAt < WAITING_REFRESH_MS) return this.waiting.count;
+    this.waitingRead ??= this.connection
+      .run(() => this.queue.getWaitingCount())
+      .then((count) => {
+        this.waiting = { count, readAt: Date.now() };
+        return count;
+      })
+      .finally(() => (this.waitingRead = undefined));
+    return this.waitingRead;
   }
 }

@@ -1,5 +1,5 @@
 import { InjectQueue, OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
-import { Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { BeforeApplicationShutdown, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { TagserveConfig } from '@tagserve/config';
 import type { Prediction } from '@tagserve/model';
@@ -11,8 +11,9 @@ import { ServedModel } from '../model/served-model';
 import { predictionWorkerOptions, WORKER_ID } from './worker-options';
 
 @Processor(PREDICTION_QUEUE, predictionWorkerOptions())
-export class PredictionProcessor extends WorkerHost implements OnApplicationBootstrap {
+export class PredictionProcessor extends WorkerHost implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(PredictionProcessor.name);
+  private lastError?: string;
 
   constructor(
     private readonly model: ServedModel,
@@ -39,6 +40,26 @@ export class PredictionProcessor extends WorkerHost implements OnApplicationBoot
     this.logger.log({ msg: 'worker ready', worker: WORKER_ID, version });
   }
 
+  /**
+   * SIGTERM: stop taking jobs and let the ones in flight finish, for at most SHUTDOWN_GRACE_MS.
+   * Past that, close anyway: unfinished jobs lose their lock and another worker retries them.
+   */
+  async beforeApplicationShutdown(signal?: string): Promise<void> {
+    const graceMs = this.config.get('SHUTDOWN_GRACE_MS');
+    this.logger.log({ msg: 'draining before exit', signal, graceMs });
+    let timer: NodeJS.Timeout | undefined;
+    const drained = await Promise.race([
+      this.worker.close().then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceMs))),
+    ]);
+    clearTimeout(timer);
+    if (!drained) {
+      this.logger.warn({ msg: 'grace period over, closing without waiting; unfinished jobs go to another worker', graceMs });
+      await this.worker.close(true);
+    }
+    this.logger.log({ msg: 'worker closed', drained });
+  }
+
   async process(job: Job<PredictionJobData, PredictionJobResult>): Promise<PredictionJobResult> {
     const { texts, requestId } = job.data ?? ({} as PredictionJobData);
     if (!Array.isArray(texts) || texts.length === 0 || !texts.every((t) => typeof t === 'string')) {
@@ -61,6 +82,14 @@ export class PredictionProcessor extends WorkerHost implements OnApplicationBoot
 
   @OnWorkerEvent('error')
   onError(err: Error): void {
+    // A reconnect loop repeats the same error every second or so: say it once until it changes.
+    if (err.message === this.lastError) return;
+    this.lastError = err.message;
     this.logger.error({ msg: 'worker error', err: err.message });
+  }
+
+  @OnWorkerEvent('completed')
+  onCompleted(): void {
+    this.lastError = undefined;
   }
 }
