@@ -61,7 +61,10 @@ else
   echo "compose-e2e: neither 'docker compose' nor 'docker-compose' is available" >&2
   exit 2
 fi
-[ -f stores/model.dvc ] && [ -d stores/blob ] || { echo "compose-e2e: stores/model.dvc + stores/blob (the model) are missing" >&2; exit 2; }
+if [ ! -f stores/model.dvc ] || [ ! -d stores/blob ]; then
+  echo "compose-e2e: stores/model.dvc + stores/blob (the model) are missing" >&2
+  exit 2
+fi
 
 PROJECT="tagserve_e2e_$$"
 TMP=$(mktemp -d)
@@ -70,7 +73,8 @@ API="http://127.0.0.1:${API_PORT}"
 # Settings for this run only: its own env file (the developer's .env is not read) and exported,
 # because exported variables win over any env file in both Compose versions.
 export API_PORT
-export REDIS_PASSWORD="e2e-$(node -p "require('crypto').randomBytes(12).toString('hex')")"
+REDIS_PASSWORD="e2e-$(node -p "require('crypto').randomBytes(12).toString('hex')")"
+export REDIS_PASSWORD
 export WORKER_LOG_LEVEL=debug   # one "job done" line per job: per-worker counts come from the logs
 export TAGSERVE_IMAGE=tagserve TAGSERVE_TAG="$IMAGE_TAG"
 printf 'API_PORT=%s\nREDIS_PASSWORD=%s\nWORKER_LOG_LEVEL=%s\nTAGSERVE_IMAGE=%s\nTAGSERVE_TAG=%s\n' \
@@ -278,8 +282,11 @@ for c in $(containers worker); do
 done
 spread_failed=$(field "$result" failed)
 log "spread load: $result"
-[ "$spread_failed" = 0 ] && [ "$(field "$result" sent)" = "$SPREAD_REQUESTS" ] &&
-  pass "$SPREAD_REQUESTS concurrent requests, all 200" || fail "$SPREAD_REQUESTS concurrent requests: $result"
+if [ "$spread_failed" = 0 ] && [ "$(field "$result" sent)" = "$SPREAD_REQUESTS" ]; then
+  pass "$SPREAD_REQUESTS concurrent requests, all 200"
+else
+  fail "$SPREAD_REQUESTS concurrent requests: $result"
+fi
 if [ "$busy" -gt 1 ]; then pass "jobs processed by $busy workers:$counts"; else fail "jobs processed by only $busy worker(s):$counts"; fi
 note "$SPREAD_REQUESTS concurrent requests: sent $(field "$result" sent), failed $spread_failed, p50 $(field "$result" p50) ms, p95 $(field "$result" p95) ms; jobs per worker:$counts"
 
@@ -313,7 +320,7 @@ load_pid=$!
 (timeout 120 docker wait "$victim" >"$TMP/victim-exit" 2>/dev/null || echo timeout >"$TMP/victim-exit") &
 wait_pid=$!
 sleep 3
-t=$(now)
+kill_ms=$(date +%s%3N)
 docker kill -s SIGTERM "$victim" >/dev/null
 wait "$load_pid" || true
 wait "$wait_pid" || true
@@ -322,12 +329,27 @@ victim_exit=$(cat "$TMP/victim-exit")
 log "load during SIGTERM: $result"
 kill_sent=$(field "$result" sent)
 kill_failed=$(field "$result" failed)
-[ "$kill_failed" = 0 ] && [ "$kill_sent" != 0 ] && [ "$kill_sent" != "?" ] &&
-  pass "SIGTERM under load: $kill_sent requests, 0 failed" || fail "SIGTERM under load: $kill_failed of $kill_sent requests failed: $(field "$result" codes)"
-[ "$victim_exit" = 0 ] && pass "$victim_name exited 0 after SIGTERM (drained)" || fail "$victim_name exit status after SIGTERM: $victim_exit"
+if [ "$kill_failed" = 0 ] && [ "$kill_sent" != 0 ] && [ "$kill_sent" != "?" ]; then
+  pass "SIGTERM under load: $kill_sent requests, 0 failed"
+else
+  fail "SIGTERM under load: $kill_failed of $kill_sent requests failed: $(field "$result" codes)"
+fi
+if [ "$victim_exit" = 0 ]; then
+  pass "$victim_name exited 0 after SIGTERM (drained)"
+else
+  fail "$victim_name exit status after SIGTERM: $victim_exit"
+fi
+# Drain evidence: jobs the victim finished after the signal (its JSON log lines carry timestamps)
+# and how long it took to exit.
+drained=$(docker logs "$victim" 2>&1 | node -e 'let n=0;require("readline").createInterface({input:process.stdin})
+  .on("line",l=>{try{const j=JSON.parse(l);if(j.message&&j.message.msg==="job done"&&j.timestamp>=Number(process.argv[1]))n++}catch{}})
+  .on("close",()=>console.log(n))' "$kill_ms" || echo "?")
+exit_after=$(node -e 'const t=Date.parse(process.argv[1]);console.log(isNaN(t)?"?":((t-Number(process.argv[2]))/1000).toFixed(1))' \
+  "$(docker inspect -f '{{.State.FinishedAt}}' "$victim" 2>/dev/null)" "$kill_ms" || echo "?")
+log "$victim_name finished $drained jobs after SIGTERM and exited ${exit_after}s after it"
 kcounts="$victim_name(SIGTERM)=$(( $(jobs_done "$victim") - ${BEFORE[$victim]:-0} ))"
 for c in $survivors; do kcounts="$kcounts $(cname "$c")=$(( $(jobs_done "$c") - ${BEFORE[$c]:-0} ))"; done
-note "SIGTERM to 1 of $WORKERS workers during ${KILL_LOAD_SECONDS}s of load: sent $kill_sent, failed $kill_failed, $(field "$result" rps) req/s, p50 $(field "$result" p50) ms, p95 $(field "$result" p95) ms, max $(field "$result" max) ms; killed worker exit $victim_exit"
+note "SIGTERM to 1 of $WORKERS workers during ${KILL_LOAD_SECONDS}s of load: sent $kill_sent, failed $kill_failed, $(field "$result" rps) req/s, p50 $(field "$result" p50) ms, p95 $(field "$result" p95) ms, max $(field "$result" max) ms; killed worker: exit $victim_exit after ${exit_after}s, $drained jobs finished after SIGTERM"
 note "jobs per worker during that load: $kcounts"
 check_predict "after SIGTERM"
 
@@ -372,7 +394,7 @@ published=""
 for c in $(containers worker) "$redis_c"; do
   [ -z "$(docker port "$c")" ] || published="$published $(cname "$c")"
 done
-[ -z "$published" ] && pass "no published ports on workers and redis" || fail "published ports on:$published"
+if [ -z "$published" ]; then pass "no published ports on workers and redis"; else fail "published ports on:$published"; fi
 note "container uids:$uids"
 
 [ "${#FAILURES[@]}" -eq 0 ]
