@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
@@ -200,6 +200,18 @@ describe('materialize', () => {
     expect(res).toEqual({ out, files: 4, copied: 4, verified: 0, removed: 0 });
     await expectSameTree(target, src);
     await expect(verifyTree(target, store, out)).resolves.toBeUndefined();
+  });
+
+  it('materializes read-only store objects as ordinary writable files', async () => {
+    const { store, dvcFile, target } = await pushed(files);
+    // DVC caches (and files pushed from read-only sources) are 0444.
+    for (const e of await readdir(store, { recursive: true, withFileTypes: true })) {
+      if (e.isFile()) await chmod(path.join(e.parentPath, e.name), 0o444);
+    }
+    await materialize({ dvcFile, storeDir: store, targetDir: target });
+    for (const rel of Object.keys(files)) {
+      expect((await stat(path.join(target, rel))).mode & 0o777).toBe(0o644);
+    }
   });
 
   it('is idempotent, removes strays and repairs modified files', async () => {

@@ -13,7 +13,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, type Dirent } from 'node:fs';
-import { copyFile, lstat, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, lstat, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { DvcChecksumError, DvcStoreError } from './errors';
@@ -146,6 +146,9 @@ export async function materialize(opts: { dvcFile: string; storeDir: string; tar
     await mkdir(path.dirname(dest), { recursive: true });
     await writeAtomic(dest, async (tmp) => {
       await copyFile(src, tmp);
+      // copyFile keeps the object's mode, and store objects are often read-only (DVC's cache is):
+      // workspace files get ordinary permissions, as `dvc checkout` gives them.
+      await chmod(tmp, 0o644);
       const actual = await md5File(tmp);
       if (actual !== e.md5) throw new DvcChecksumError(e.relpath, e.md5, actual, `store object ${src} is corrupted`);
     });
@@ -231,7 +234,8 @@ async function writeAtomic(dest: string, fill: (tmp: string) => Promise<void>): 
   const tmp = path.join(path.dirname(dest), `.${path.basename(dest)}${TMP_MARKER}${randomBytes(6).toString('hex')}`);
   try {
     await fill(tmp);
-    const fh = await open(tmp, 'r+');
+    // Read-only is enough for fsync, and works when the copied source was read-only.
+    const fh = await open(tmp, 'r');
     try {
       await fh.sync();
     } finally {
