@@ -6,6 +6,7 @@ const common = {
   moduleFileExtensions: ['js', 'json', 'ts'],
   transform: { '^.+\\.ts$': 'ts-jest' },
   testEnvironment: 'node',
+  setupFiles: ['<rootDir>/test/support/node-realm-typed-arrays.ts'],
   moduleNameMapper,
 };
 module.exports = {

@@ -1,24 +1,8 @@
-/*
- * onnxruntime-node hands back typed arrays from Node's main realm, but jest runs test code in a vm
- * context with its own Float32Array & co., so onnxruntime-common's `instanceof` checks fail
- * ("A float32 tensor's data must be type of Float32Array"). Use the main realm's constructors in
- * this sandbox; this must run before onnxruntime is loaded, hence the require()s below.
- */
-import * as vm from 'vm';
-for (const name of [
-  'ArrayBuffer', 'Float32Array', 'Float64Array', 'Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array',
-  'Uint16Array', 'Int32Array', 'Uint32Array', 'BigInt64Array', 'BigUint64Array',
-]) {
-  (globalThis as Record<string, unknown>)[name] = vm.runInThisContext(name);
-}
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { materialize } from '@tagserve/dvc-store';
-import type * as ClassifierModule from './tag-classifier';
-
-const { TagClassifier } = require('./tag-classifier') as typeof ClassifierModule;
-type TagClassifier = ClassifierModule.TagClassifier;
+import { TagClassifier } from './tag-classifier';
 
 /** Loads the shipped model: stores/model.dvc materialized from stores/blob into a temp dir. */
 const ROOT = path.resolve(__dirname, '..', '..', '..');
