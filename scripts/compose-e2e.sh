@@ -290,6 +290,14 @@ fi
 if [ "$busy" -gt 1 ]; then pass "jobs processed by $busy workers:$counts"; else fail "jobs processed by only $busy worker(s):$counts"; fi
 note "$SPREAD_REQUESTS concurrent requests: sent $(field "$result" sent), failed $spread_failed, p50 $(field "$result" p50) ms, p95 $(field "$result" p95) ms; jobs per worker:$counts"
 
+# Metrics as config/prometheus.yml scrapes them: the api's /metrics, and the `worker` service name
+# resolving to replicas that serve their own /metrics inside the backend network.
+api_metrics=$(curl -fsS "$API/metrics" || true)
+if grep -q '^tagserve_workers '"$WORKERS"'$' <<<"$api_metrics"; then pass "api /metrics reports $WORKERS workers"; else fail "api /metrics: $(grep '^tagserve_workers' <<<"$api_metrics")"; fi
+api_container=$(containers api | head -1)
+worker_metrics=$(docker exec "$api_container" node -e "fetch('http://worker:9464/metrics').then(r=>r.text()).then(t=>console.log(t)).catch(e=>{console.error(e.message);process.exit(1)})" 2>&1 || true)
+if grep -q '^tagserve_batch_size_count' <<<"$worker_metrics"; then pass "worker /metrics reachable as worker:9464 ($(grep '^tagserve_batch_size_count' <<<"$worker_metrics"))"; else fail "worker /metrics not reachable as worker:9464: $(head -c 300 <<<"$worker_metrics")"; fi
+
 # ---------------------------------------------------------------------------------------------
 # 4. Scale to 1 and back
 # ---------------------------------------------------------------------------------------------
