@@ -272,7 +272,8 @@ function passThrough(): Record<string, string> {
   const keys = ['WORKER_CONCURRENCY', 'BATCH_MAX_SIZE', 'BATCH_MAX_WAIT_MS', 'ONNX_INTRA_OP_THREADS'];
   const out: Record<string, string> = {};
   for (const k of keys) if (process.env[k]) out[k] = process.env[k]!;
-  // e.g. BENCH_CHILD_NODE_OPTIONS=--cpu-prof to profile the api and workers.
+  // Node options for the api and workers, e.g. BENCH_CHILD_NODE_OPTIONS=--max-semi-space-size=64 to try GC
+  // settings (Node refuses --cpu-prof in NODE_OPTIONS: profile a child by starting it by hand).
   if (process.env.BENCH_CHILD_NODE_OPTIONS) out.NODE_OPTIONS = process.env.BENCH_CHILD_NODE_OPTIONS;
   return out;
 }
