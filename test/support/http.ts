@@ -70,17 +70,8 @@ export function percentile(samples: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
-/** Small deterministic PRNG (mulberry32) so a failing fuzz case reproduces from its seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Small deterministic PRNG (the model's mulberry32) so a failing fuzz case reproduces from its seed. */
+export { mulberry32 as seededRandom } from '@tagserve/model/logistic-regression';
 
 /** The JSON log lines of a process (non-JSON lines skipped). */
 export function jsonLines(output: string[]): Array<Record<string, any>> { // eslint-disable-line @typescript-eslint/no-explicit-any
