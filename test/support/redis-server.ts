@@ -81,6 +81,7 @@ export class RedisServer {
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline) {
       const client = new Redis({ host: '127.0.0.1', port: this.port, password: this.password || undefined, lazyConnect: true, retryStrategy: () => null });
+      client.on('error', () => undefined); // refused while starting: connect() rejects, which is handled below
       try {
         await client.connect();
         if ((await client.ping()) === 'PONG') return;
