@@ -7,7 +7,7 @@ import { configureApp } from './http/configure-app';
 async function bootstrap(): Promise<void> {
   const config = validateConfig(process.env);
   const logger = createLogger(config, 'api');
-  const app = await NestFactory.create<NestExpressApplication>(AppModule, { bodyParser: false, logger });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, { bodyParser: false, logger, abortOnError: false });
   configureApp(app, config);
   await app.listen(config.PORT, config.HOST);
   logger.log(`api listening on ${config.HOST}:${config.PORT}`);

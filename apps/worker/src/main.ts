@@ -8,7 +8,8 @@ async function bootstrap(): Promise<void> {
   // No HTTP server: the worker talks to Redis only. Shutdown hooks make SIGTERM close the
   // BullMQ worker, which waits for in-flight jobs; then exit 0 (a clean stop, not death by
   // signal), so orchestrators and supervisors do not count a graceful stop as a crash.
-  const app = await NestFactory.createApplicationContext(WorkerModule, { logger });
+  // abortOnError: false lets a start-up failure (e.g. a checksum mismatch) reach the fatal log below.
+  const app = await NestFactory.createApplicationContext(WorkerModule, { logger, abortOnError: false });
   app.enableShutdownHooks([], { useProcessExit: true });
 }
 
