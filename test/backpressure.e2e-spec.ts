@@ -23,11 +23,15 @@ describe('backpressure', () => {
   it('answers 429 with Retry-After at once when the queue is full, and loses none of the accepted jobs', async () => {
     const redis = stack.redis.client();
     try {
-      // Fill the queue: no worker runs, so these wait.
+      // Fill the queue: no worker runs, so these wait. One at a time: requests arriving together
+      // would share a job, and the limit counts waiting jobs.
       const acceptedTexts = Array.from({ length: LIMIT }, (_, i) => sampleTexts(2, `accepted${i}-`));
-      const accepted = acceptedTexts.map((texts) => send(`${stack.url}/predict`, { body: { texts }, timeoutMs: 90_000 }));
+      const accepted: ReturnType<typeof send>[] = [];
       const deadline = Date.now() + 10_000;
-      while ((await redis.llen('tagserve:predictions:wait')) < LIMIT && Date.now() < deadline) await sleep(20);
+      for (const [i, texts] of acceptedTexts.entries()) {
+        accepted.push(send(`${stack.url}/predict`, { body: { texts }, timeoutMs: 90_000 }));
+        while ((await redis.llen('tagserve:predictions:wait')) < i + 1 && Date.now() < deadline) await sleep(10);
+      }
       expect(await redis.llen('tagserve:predictions:wait')).toBe(LIMIT);
 
       // A burst beyond the limit: every one refused, fast.

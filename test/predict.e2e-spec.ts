@@ -149,3 +149,58 @@ describe('gateway timeout', () => {
     }
   });
 });
+
+describe('requests arriving together share jobs', () => {
+  let stack: Stack;
+
+  beforeAll(async () => {
+    stack = await Stack.create({ MAX_TEXTS: '8' });
+    await stack.startApi();
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('packs concurrent requests into fewer jobs (at most MAX_TEXTS texts each) and answers each with its own predictions', async () => {
+    const requests = Array.from({ length: 12 }, (_, i) =>
+      Array.from({ length: 1 + (i % 3) }, (_, j) => (j % 2 === 0 ? `${NLP_TEXT} (request ${i}, text ${j})` : `Object detection with YOLO, request ${i} text ${j}`)),
+    );
+    // No worker yet: every job waits, so the queue shows how the requests were packed.
+    const answers = requests.map((texts) => request(stack.url).post('/predict').send({ texts: texts.map((text) => ({ text })) }));
+    const pending = Promise.all(answers.map((a) => a.then((res) => res)));
+    const redis = stack.redis.client();
+    try {
+      const deadline = Date.now() + 10_000;
+      let jobIds: string[] = [];
+      let queuedTexts = 0;
+      while (Date.now() < deadline) {
+        jobIds = await redis.lrange('tagserve:predictions:wait', 0, -1);
+        const data = await Promise.all(jobIds.map(async (id) => JSON.parse((await redis.hget(`tagserve:predictions:${id}`, 'data')) ?? '{}')));
+        queuedTexts = data.reduce((n, d) => n + d.texts.length, 0);
+        if (queuedTexts === 24) {
+          for (const d of data) {
+            expect(d.texts.length).toBeLessThanOrEqual(8);
+            expect(d.requests.reduce((n: number, r: { texts: number }) => n + r.texts, 0)).toBe(d.texts.length);
+          }
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(queuedTexts).toBe(24);
+      expect(jobIds.length).toBeLessThan(requests.length);
+    } finally {
+      redis.disconnect();
+    }
+
+    await stack.startWorker();
+    const results = await pending;
+    results.forEach((res, i) => {
+      expect(res.status).toBe(200);
+      expect(res.body.data.predictions.map((p: { input_text: string }) => p.input_text)).toEqual(requests[i]);
+      res.body.data.predictions.forEach((p: { input_text: string; predicted_tag: string }) =>
+        expect(p.predicted_tag).toBe(p.input_text.startsWith('Object detection') ? 'computer-vision' : 'natural-language-processing'),
+      );
+    });
+  });
+});

@@ -4,17 +4,48 @@ import type { Prediction } from '@tagserve/model/types';
 export const PREDICTION_QUEUE = 'predictions';
 export const PREDICT_JOB = 'predict';
 
+/** One HTTP request's share of a job: its id (for logs) and how many of the job's texts are its. */
+export interface JobRequest {
+  requestId: string;
+  texts: number;
+}
+
+/**
+ * A job carries the texts of one or more requests that reached the gateway together, in order
+ * (requests are never split). Fewer, fuller jobs mean fewer Redis round trips per text.
+ */
 export interface PredictionJobData {
   texts: string[];
-  /** Follows the request from the gateway's logs into the worker's. */
-  requestId: string;
+  requests: JobRequest[];
 }
 
 export interface PredictionJobResult {
+  /** One per text of the job, in order. */
   predictions: Prediction[];
   /** Which worker process answered (hostname:pid), for scaling checks and logs. */
   worker: string;
   modelVersion: string;
   /** Milliseconds spent in the model for this job's texts. */
   inferenceMs: number;
+}
+
+/**
+ * Groups requests into jobs of at most `maxTexts` texts, keeping their order; a request larger
+ * than `maxTexts` gets a job of its own.
+ */
+export function groupRequests<R extends { texts: string[] }>(requests: R[], maxTexts: number): R[][] {
+  const groups: R[][] = [];
+  let current: R[] = [];
+  let size = 0;
+  for (const request of requests) {
+    if (current.length > 0 && size + request.texts.length > maxTexts) {
+      groups.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(request);
+    size += request.texts.length;
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
 }

@@ -10,14 +10,22 @@ import {
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { TagserveConfig } from '@tagserve/config';
-import { PREDICT_JOB, PREDICTION_QUEUE, PredictionJobData, PredictionJobResult } from '@tagserve/queue';
-import { Queue } from 'bullmq';
+import { groupRequests, PREDICT_JOB, PREDICTION_QUEUE, PredictionJobData, PredictionJobResult } from '@tagserve/queue';
+import { Job, Queue } from 'bullmq';
 import { MetricsService } from '../metrics/metrics.service';
 import { QueueConnection } from '../queue/queue-connection.service';
 import { PredictionEvents } from './prediction-events';
 
 /** How stale the gateway's view of the queue depth may be; adds in between are counted locally. */
 const WAITING_REFRESH_MS = 100;
+
+/** A request waiting for the next flush, and how to answer it. */
+interface PendingRequest {
+  texts: string[];
+  requestId: string;
+  resolve: (result: PredictionJobResult) => void;
+  reject: (err: unknown) => void;
+}
 
 @Injectable()
 export class PredictionService {
@@ -28,6 +36,8 @@ export class PredictionService {
   private readonly maxWaiting: number;
   private waiting = { count: 0, readAt: 0 };
   private waitingRead?: Promise<number>;
+  private pending: PendingRequest[] = [];
+  private flushScheduled = false;
 
   constructor(
     @InjectQueue(PREDICTION_QUEUE) private readonly queue: Queue<PredictionJobData, PredictionJobResult>,
@@ -55,28 +65,77 @@ export class PredictionService {
     }
   }
 
+  /**
+   * Queues the texts and waits for their predictions. Requests that arrive in the same event-loop
+   * turn share jobs (whole requests, at most MAX_TEXTS texts a job), added in one round trip: under
+   * load this divides the per-job Redis work of the gateway and the workers; alone, a request
+   * waits for nothing.
+   */
   async predict(texts: string[], requestId: string): Promise<PredictionJobResult> {
     await this.assertQueueAccepting();
-    // Bounded: Redis dropping between the check and the add must give a 503, not a request that hangs.
-    const job = await this.connection.run(() => this.queue.add(PREDICT_JOB, { texts, requestId }));
-    this.waiting.count++;
-    this.logger.debug?.({ msg: 'job queued', requestId, jobId: job.id, texts: texts.length });
-    try {
-      const result = await job.waitUntilFinished(this.events.queueEvents, this.timeoutMs);
-      this.metrics.predictedTexts.inc(texts.length);
-      this.metrics.inferenceDuration.observe(result.inferenceMs / 1000);
-      this.logger.debug?.({ msg: 'job answered', requestId, jobId: job.id, worker: result.worker });
-      return result;
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      if (message.includes('timed out before finishing')) {
-        // The job stays queued and will still be processed; the caller learns its id.
-        this.logger.warn({ msg: 'prediction timed out', requestId, jobId: job.id, timeoutMs: this.timeoutMs });
-        throw new GatewayTimeoutException({ message: `Prediction job ${job.id} did not finish within ${this.timeoutMs} ms`, details: { jobId: job.id } });
+    return new Promise<PredictionJobResult>((resolve, reject) => {
+      this.pending.push({ texts, requestId, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => void this.flush());
       }
-      this.logger.error({ msg: 'prediction failed', requestId, jobId: job.id, err: message });
-      throw new BadGatewayException({ message: `Prediction job ${job.id} failed: ${message}`, details: { jobId: job.id } });
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushScheduled = false;
+    const groups = groupRequests(this.pending.splice(0), this.maxTexts);
+    let jobs: Job<PredictionJobData, PredictionJobResult>[];
+    try {
+      // Bounded: Redis dropping between the check and the add must give a 503, not a request that hangs.
+      jobs = await this.connection.run(() =>
+        this.queue.addBulk(
+          groups.map((group) => ({
+            name: PREDICT_JOB,
+            data: { texts: group.flatMap((r) => r.texts), requests: group.map((r) => ({ requestId: r.requestId, texts: r.texts.length })) },
+          })),
+        ),
+      );
+    } catch (err) {
+      for (const request of groups.flat()) request.reject(err);
+      return;
     }
+    this.waiting.count += jobs.length;
+    jobs.forEach((job, i) => void this.answer(job, groups[i]));
+  }
+
+  /** Waits for one job and hands each of its requests its own slice of the predictions. */
+  private async answer(job: Job<PredictionJobData, PredictionJobResult>, requests: PendingRequest[]): Promise<void> {
+    for (const { requestId, texts } of requests) this.logger.debug?.({ msg: 'job queued', requestId, jobId: job.id, texts: texts.length });
+    let result: PredictionJobResult;
+    try {
+      result = await job.waitUntilFinished(this.events.queueEvents, this.timeoutMs);
+    } catch (err) {
+      const failure = this.describeFailure(job, err, requests);
+      for (const request of requests) request.reject(failure);
+      return;
+    }
+    this.metrics.predictedTexts.inc(job.data.texts.length);
+    this.metrics.inferenceDuration.observe(result.inferenceMs / 1000);
+    let offset = 0;
+    for (const request of requests) {
+      const predictions = result.predictions.slice(offset, offset + request.texts.length);
+      offset += request.texts.length;
+      this.logger.debug?.({ msg: 'job answered', requestId: request.requestId, jobId: job.id, worker: result.worker });
+      request.resolve({ ...result, predictions });
+    }
+  }
+
+  private describeFailure(job: Job, err: unknown, requests: PendingRequest[]): HttpException {
+    const message = err instanceof Error ? err.message : String(err);
+    const requestIds = requests.map((r) => r.requestId);
+    if (message.includes('timed out before finishing')) {
+      // The job stays queued and will still be processed; the caller learns its id.
+      this.logger.warn({ msg: 'prediction timed out', requestIds, jobId: job.id, timeoutMs: this.timeoutMs });
+      return new GatewayTimeoutException({ message: `Prediction job ${job.id} did not finish within ${this.timeoutMs} ms`, details: { jobId: job.id } });
+    }
+    this.logger.error({ msg: 'prediction failed', requestIds, jobId: job.id, err: message });
+    return new BadGatewayException({ message: `Prediction job ${job.id} failed: ${message}`, details: { jobId: job.id } });
   }
 
   /** Fail fast with 503/429 rather than letting requests pile up behind a dead Redis or a full queue. */

@@ -35,6 +35,13 @@ export class WorkerMetricsService implements OnApplicationBootstrap, OnApplicati
     registers: [this.registry],
   });
 
+  readonly requests = new Counter({
+    name: 'tagserve_worker_requests_total',
+    help: 'HTTP requests answered by the jobs this worker completed (a job carries one or more requests)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   constructor(private readonly config: ConfigService<TagserveConfig, true>) {
     collectDefaultMetrics({ register: this.registry, prefix: 'tagserve_worker_' });
   }

@@ -61,7 +61,7 @@ export class PredictionProcessor extends WorkerHost implements OnApplicationBoot
   }
 
   async process(job: Job<PredictionJobData, PredictionJobResult>): Promise<PredictionJobResult> {
-    const { texts, requestId } = job.data ?? ({} as PredictionJobData);
+    const { texts, requests = [] } = job.data ?? ({} as PredictionJobData);
     if (!Array.isArray(texts) || texts.length === 0 || !texts.every((t) => typeof t === 'string')) {
       // Retrying cannot fix malformed data: fail at once with the reason.
       throw new UnrecoverableError('job data must have a non-empty texts array of strings');
@@ -70,14 +70,19 @@ export class PredictionProcessor extends WorkerHost implements OnApplicationBoot
     const predictions = await this.batcher.predict(texts);
     const inferenceMs = performance.now() - started;
     this.metrics.jobs.inc({ outcome: 'completed' });
-    this.logger.debug?.({ msg: 'job done', jobId: job.id, requestId, texts: texts.length, ms: Math.round(inferenceMs * 10) / 10 });
+    this.metrics.requests.inc({ outcome: 'completed' }, requests.length);
+    // One line per request the job carries, so each request id can be followed into this log.
+    for (const { requestId, texts: count } of requests) {
+      this.logger.debug?.({ msg: 'job done', jobId: job.id, requestId, texts: count, jobTexts: texts.length, ms: Math.round(inferenceMs * 10) / 10 });
+    }
     return { predictions, worker: WORKER_ID, modelVersion: this.model.version, inferenceMs };
   }
 
   @OnWorkerEvent('failed')
   onFailed(job: Job<PredictionJobData> | undefined, err: Error): void {
     this.metrics.jobs.inc({ outcome: 'failed' });
-    this.logger.error({ msg: 'job failed', jobId: job?.id, requestId: job?.data?.requestId, attempt: job?.attemptsMade, err: err.message });
+    const requestIds = job?.data?.requests?.map((r) => r.requestId);
+    this.logger.error({ msg: 'job failed', jobId: job?.id, requestIds, attempt: job?.attemptsMade, err: err.message });
   }
 
   @OnWorkerEvent('error')

@@ -1,0 +1,19 @@
+import { groupRequests } from './prediction-job';
+
+const req = (n: number, id = String(n)) => ({ id, texts: Array.from({ length: n }, (_, i) => `${id}-${i}`) });
+
+describe('groupRequests', () => {
+  it('packs whole requests, in order, up to the text limit', () => {
+    const groups = groupRequests([req(3, 'a'), req(2, 'b'), req(4, 'c'), req(1, 'd')], 5);
+    expect(groups.map((g) => g.map((r) => r.id))).toEqual([['a', 'b'], ['c', 'd']]);
+  });
+
+  it('gives a request larger than the limit a job of its own, never splitting it', () => {
+    const groups = groupRequests([req(1, 'a'), req(9, 'big'), req(1, 'b')], 4);
+    expect(groups.map((g) => g.map((r) => r.id))).toEqual([['a'], ['big'], ['b']]);
+  });
+
+  it('returns no groups for no requests', () => {
+    expect(groupRequests([], 8)).toEqual([]);
+  });
+});
