@@ -88,13 +88,13 @@ export class PredictionService {
     let jobs: Job<PredictionJobData, PredictionJobResult>[];
     try {
       // Bounded: Redis dropping between the check and the add must give a 503, not a request that hangs.
-      jobs = await this.connection.run(() =>
-        this.queue.addBulk(
-          groups.map((group) => ({
-            name: PREDICT_JOB,
-            data: { texts: group.flatMap((r) => r.texts), requests: group.map((r) => ({ requestId: r.requestId, texts: r.texts.length })) },
-          })),
-        ),
+      const data = groups.map((group) => ({
+        texts: group.flatMap((r) => r.texts),
+        requests: group.map((r) => ({ requestId: r.requestId, texts: r.texts.length })),
+      }));
+      // addBulk is a MULTI transaction: worth it for several jobs, not for the usual one.
+      jobs = await this.connection.run(async () =>
+        data.length === 1 ? [await this.queue.add(PREDICT_JOB, data[0])] : this.queue.addBulk(data.map((d) => ({ name: PREDICT_JOB, data: d }))),
       );
     } catch (err) {
       for (const request of groups.flat()) request.reject(err);
