@@ -87,11 +87,11 @@ export class PredictionService {
     const groups = groupRequests(this.pending.splice(0), this.maxTexts);
     let jobs: Job<PredictionJobData, PredictionJobResult>[];
     try {
-      // Bounded: Redis dropping between the check and the add must give a 503, not a request that hangs.
       const data = groups.map((group) => ({
         texts: group.flatMap((r) => r.texts),
         requests: group.map((r) => ({ requestId: r.requestId, texts: r.texts.length })),
       }));
+      // Bounded: Redis dropping between the check and the add must give a 503, not a request that hangs.
       // addBulk is a MULTI transaction: worth it for several jobs, not for the usual one.
       jobs = await this.connection.run(async () =>
         data.length === 1 ? [await this.queue.add(PREDICT_JOB, data[0])] : this.queue.addBulk(data.map((d) => ({ name: PREDICT_JOB, data: d }))),
@@ -101,7 +101,8 @@ export class PredictionService {
       return;
     }
     this.waiting.count += jobs.length;
-    jobs.forEach((job, i) => void this.answer(job, groups[i]));
+    // Whatever goes wrong while answering, every request of the job gets an answer (settled promises ignore the rest).
+    jobs.forEach((job, i) => this.answer(job, groups[i]).catch((err) => groups[i].forEach((request) => request.reject(err))));
   }
 
   /** Waits for one job and hands each of its requests its own slice of the predictions. */
