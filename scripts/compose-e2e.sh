@@ -12,7 +12,8 @@
 # Needs: docker (+ Compose v2 `docker compose`, or v1 `docker-compose`), curl, node on the host.
 # Environment (all optional):
 #   E2E_WORKERS=3                 replicas to run
-#   E2E_SPREAD_REQUESTS=60        concurrent requests of the distribution check
+#   E2E_SPREAD_REQUESTS=120       requests of the distribution check
+#   E2E_SPREAD_CONCURRENCY=8      clients sending them
 #   E2E_KILL_LOAD_SECONDS=10      duration of the load during which one worker gets SIGTERM
 #   E2E_KILL_LOAD_CONCURRENCY=8   concurrent clients of that load (capped at E2E_KILL_LOAD_MAX requests)
 #   E2E_KILL_LOAD_MAX=5000
@@ -25,7 +26,8 @@ set -Eeuo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 WORKERS=${E2E_WORKERS:-3}
-SPREAD_REQUESTS=${E2E_SPREAD_REQUESTS:-60}
+SPREAD_REQUESTS=${E2E_SPREAD_REQUESTS:-120}
+SPREAD_CONCURRENCY=${E2E_SPREAD_CONCURRENCY:-8}
 KILL_LOAD_SECONDS=${E2E_KILL_LOAD_SECONDS:-10}
 KILL_LOAD_CONCURRENCY=${E2E_KILL_LOAD_CONCURRENCY:-8}
 KILL_LOAD_MAX=${E2E_KILL_LOAD_MAX:-5000}
@@ -96,7 +98,8 @@ containers() {
 all_containers() { docker ps -aq --no-trunc --filter "label=com.docker.compose.project=$PROJECT"; }
 cname() { docker inspect -f '{{.Name}}' "$1" | sed 's#^/##'; }
 health() { docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}' "$1" 2>/dev/null || echo gone; }
-jobs_done() { docker logs "$1" 2>&1 | grep -c '"job done"' || true; }
+# Requests a worker answered: it logs one "job done" line per request a job carries.
+requests_done() { docker logs "$1" 2>&1 | grep -c '"job done"' || true; }
 
 dump_logs() {
   log "---- compose ps ----"
@@ -270,25 +273,27 @@ check_predict "cold stack"
 # 3. Jobs are spread over the workers
 # ---------------------------------------------------------------------------------------------
 declare -A BEFORE=()
-for c in $(containers worker); do BEFORE[$c]=$(jobs_done "$c"); done
-result=$(load "$SPREAD_REQUESTS" "$SPREAD_REQUESTS" 60)
+for c in $(containers worker); do BEFORE[$c]=$(requests_done "$c"); done
+# Clients sending one request after another: a single burst of simultaneous requests would be
+# packed by the gateway into one job (up to MAX_TEXTS texts), which only one worker can take.
+result=$(load "$SPREAD_REQUESTS" "$SPREAD_CONCURRENCY" 60)
 sleep 1 # let the last "job done" lines reach the log driver
 busy=0
 counts=""
 for c in $(containers worker); do
-  n=$(( $(jobs_done "$c") - ${BEFORE[$c]:-0} ))
+  n=$(( $(requests_done "$c") - ${BEFORE[$c]:-0} ))
   counts="$counts $(cname "$c")=$n"
   [ "$n" -gt 0 ] && busy=$((busy + 1))
 done
 spread_failed=$(field "$result" failed)
 log "spread load: $result"
 if [ "$spread_failed" = 0 ] && [ "$(field "$result" sent)" = "$SPREAD_REQUESTS" ]; then
-  pass "$SPREAD_REQUESTS concurrent requests, all 200"
+  pass "$SPREAD_REQUESTS requests from $SPREAD_CONCURRENCY clients, all 200"
 else
-  fail "$SPREAD_REQUESTS concurrent requests: $result"
+  fail "$SPREAD_REQUESTS requests from $SPREAD_CONCURRENCY clients: $result"
 fi
-if [ "$busy" -gt 1 ]; then pass "jobs processed by $busy workers:$counts"; else fail "jobs processed by only $busy worker(s):$counts"; fi
-note "$SPREAD_REQUESTS concurrent requests: sent $(field "$result" sent), failed $spread_failed, p50 $(field "$result" p50) ms, p95 $(field "$result" p95) ms; jobs per worker:$counts"
+if [ "$busy" -gt 1 ]; then pass "requests answered by $busy workers:$counts"; else fail "requests answered by only $busy worker(s):$counts"; fi
+note "$SPREAD_REQUESTS requests from $SPREAD_CONCURRENCY clients: sent $(field "$result" sent), failed $spread_failed, p50 $(field "$result" p50) ms, p95 $(field "$result" p95) ms; requests per worker:$counts"
 
 # Metrics as config/prometheus.yml scrapes them: the api's /metrics, and the `worker` service name
 # resolving to replicas that serve their own /metrics inside the backend network.
@@ -320,7 +325,7 @@ note "scale $WORKERS -> 1 -> $WORKERS: new workers healthy ${SCALE_UP_S:-?}s aft
 victim=$(containers worker | head -1)
 victim_name=$(cname "$victim")
 declare -A BEFORE=()
-for c in $(containers worker); do BEFORE[$c]=$(jobs_done "$c"); done
+for c in $(containers worker); do BEFORE[$c]=$(requests_done "$c"); done
 survivors=$(containers worker | grep -v "^$victim\$" || true)
 log "load for ${KILL_LOAD_SECONDS}s ($KILL_LOAD_CONCURRENCY clients); SIGTERM to $victim_name after 3s"
 load "$KILL_LOAD_MAX" "$KILL_LOAD_CONCURRENCY" "$KILL_LOAD_SECONDS" >"$TMP/kill-load.json" &
@@ -354,11 +359,11 @@ drained=$(docker logs "$victim" 2>&1 | node -e 'let n=0;require("readline").crea
   .on("close",()=>console.log(n))' "$kill_ms" || echo "?")
 exit_after=$(node -e 'const t=Date.parse(process.argv[1]);console.log(isNaN(t)?"?":((t-Number(process.argv[2]))/1000).toFixed(1))' \
   "$(docker inspect -f '{{.State.FinishedAt}}' "$victim" 2>/dev/null)" "$kill_ms" || echo "?")
-log "$victim_name finished $drained jobs after SIGTERM and exited ${exit_after}s after it"
-kcounts="$victim_name(SIGTERM)=$(( $(jobs_done "$victim") - ${BEFORE[$victim]:-0} ))"
-for c in $survivors; do kcounts="$kcounts $(cname "$c")=$(( $(jobs_done "$c") - ${BEFORE[$c]:-0} ))"; done
-note "SIGTERM to 1 of $WORKERS workers during ${KILL_LOAD_SECONDS}s of load: sent $kill_sent, failed $kill_failed, $(field "$result" rps) req/s, p50 $(field "$result" p50) ms, p95 $(field "$result" p95) ms, max $(field "$result" max) ms; killed worker: exit $victim_exit after ${exit_after}s, $drained jobs finished after SIGTERM"
-note "jobs per worker during that load: $kcounts"
+log "$victim_name answered $drained requests after SIGTERM and exited ${exit_after}s after it"
+kcounts="$victim_name(SIGTERM)=$(( $(requests_done "$victim") - ${BEFORE[$victim]:-0} ))"
+for c in $survivors; do kcounts="$kcounts $(cname "$c")=$(( $(requests_done "$c") - ${BEFORE[$c]:-0} ))"; done
+note "SIGTERM to 1 of $WORKERS workers during ${KILL_LOAD_SECONDS}s of load: sent $kill_sent, failed $kill_failed, $(field "$result" rps) req/s, p50 $(field "$result" p50) ms, p95 $(field "$result" p95) ms, max $(field "$result" max) ms; killed worker: exit $victim_exit after ${exit_after}s, $drained requests answered after SIGTERM"
+note "requests per worker during that load: $kcounts"
 check_predict "after SIGTERM"
 
 # ---------------------------------------------------------------------------------------------
