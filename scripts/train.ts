@@ -3,8 +3,8 @@
  * holdout set, writes the artifact directory, pushes it into the DVC store and rewrites the .dvc
  * pointer.
  *
- *   npm run train -- --dataset ../shared/datasets/made-with-ml/dataset.csv \
- *     --holdout ../shared/datasets/made-with-ml/holdout.csv --encoder ../shared/models/use-lite
+ *   npm run train -- --dataset path/to/made-with-ml/dataset.csv \
+ *     --holdout path/to/made-with-ml/holdout.csv --encoder path/to/use-lite
  */
 import { createHash } from 'crypto';
 import * as fs from 'fs';
