@@ -20,6 +20,7 @@ import { Agent, request } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AppProcess, waitForStatus } from '../test/support/app-process';
+import { percentile } from '../test/support/http';
 import { freePort } from '../test/support/redis-server';
 
 // ---------------------------------------------------------------- options
@@ -58,12 +59,6 @@ const TEXTS = [
 
 // ---------------------------------------------------------------- stats and /proc
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i];
-}
-
 interface Latency {
   p50: number;
   p95: number;
@@ -71,8 +66,7 @@ interface Latency {
   n: number;
 }
 function latencyOf(ms: number[]): Latency {
-  const s = [...ms].sort((a, b) => a - b);
-  return { p50: percentile(s, 50), p95: percentile(s, 95), p99: percentile(s, 99), n: s.length };
+  return { p50: percentile(ms, 50), p95: percentile(ms, 95), p99: percentile(ms, 99), n: ms.length };
 }
 
 const CLK_TCK = 100; // USER_HZ on Linux

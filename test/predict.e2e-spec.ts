@@ -1,8 +1,8 @@
 import request from 'supertest';
+import { LABELS } from './support/predictions';
 import { Stack } from './support/stack';
 
 const NLP_TEXT = 'Transfer learning with transformers for text classification.';
-const LABELS = ['computer-vision', 'mlops', 'natural-language-processing', 'other'];
 
 describe('POST /predict through api + worker processes and real Redis', () => {
   let stack: Stack;
