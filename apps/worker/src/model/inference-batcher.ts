@@ -51,10 +51,6 @@ export class InferenceBatcher<R = unknown> {
     this.listeners.push(listener);
   }
 
-  get queued(): number {
-    return this.pending.length;
-  }
-
   private schedule(): void {
     if (this.running) return; // the running loop picks the new texts up
     if (this.pending.length >= this.options.maxBatchSize || this.options.maxWaitMs <= 0) {
