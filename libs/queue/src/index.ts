@@ -1,3 +1,4 @@
 export * from './prediction-job';
 export * from './model-info';
 export * from './queue.module';
+export * from './prediction-reply';

@@ -17,6 +17,8 @@ export interface JobRequest {
 export interface PredictionJobData {
   texts: string[];
   requests: JobRequest[];
+  /** The channel of the gateway waiting for this job (see replyChannel); none = nobody waits. */
+  replyTo?: string;
 }
 
 export interface PredictionJobResult {

@@ -6,15 +6,16 @@ import {
   HttpStatus,
   Injectable,
   Logger,
+  ServiceUnavailableException,
   UnprocessableEntityException,
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { TagserveConfig } from '@tagserve/config';
 import { groupRequests, PREDICT_JOB, PREDICTION_QUEUE, PredictionJobData, PredictionJobResult } from '@tagserve/queue';
-import { Job, Queue } from 'bullmq';
+import { Queue } from 'bullmq';
 import { MetricsService } from '../metrics/metrics.service';
 import { QueueConnection } from '../queue/queue-connection.service';
-import { PredictionEvents } from './prediction-events';
+import { JobLostError, JobTimeoutError, PredictionReplies } from './prediction-replies';
 
 /** How stale the gateway's view of the queue depth may be; adds in between are counted locally. */
 const WAITING_REFRESH_MS = 100;
@@ -41,7 +42,7 @@ export class PredictionService {
 
   constructor(
     @InjectQueue(PREDICTION_QUEUE) private readonly queue: Queue<PredictionJobData, PredictionJobResult>,
-    private readonly events: PredictionEvents,
+    private readonly replies: PredictionReplies,
     private readonly metrics: MetricsService,
     private readonly connection: QueueConnection,
     config: ConfigService<TagserveConfig, true>,
@@ -85,34 +86,49 @@ export class PredictionService {
   private async flush(): Promise<void> {
     this.flushScheduled = false;
     const groups = groupRequests(this.pending.splice(0), this.maxTexts);
-    let jobs: Job<PredictionJobData, PredictionJobResult>[];
+    const jobs = groups.map((requests) => {
+      const id = this.replies.nextJobId();
+      const data: PredictionJobData = {
+        texts: requests.flatMap((r) => r.texts),
+        requests: requests.map((r) => ({ requestId: r.requestId, texts: r.texts.length })),
+        replyTo: this.replies.channel,
+      };
+      // Listening before the job exists: a fast worker's reply cannot arrive before its waiter.
+      return { id, data, requests, outcome: this.replies.wait(id, this.timeoutMs) };
+    });
     try {
-      const data = groups.map((group) => ({
-        texts: group.flatMap((r) => r.texts),
-        requests: group.map((r) => ({ requestId: r.requestId, texts: r.texts.length })),
-      }));
       // Bounded: Redis dropping between the check and the add must give a 503, not a request that hangs.
       // addBulk is a MULTI transaction: worth it for several jobs, not for the usual one.
-      jobs = await this.connection.run(async () =>
-        data.length === 1 ? [await this.queue.add(PREDICT_JOB, data[0])] : this.queue.addBulk(data.map((d) => ({ name: PREDICT_JOB, data: d }))),
+      await this.connection.run(async () =>
+        jobs.length === 1
+          ? this.queue.add(PREDICT_JOB, jobs[0].data, { jobId: jobs[0].id })
+          : this.queue.addBulk(jobs.map(({ id, data }) => ({ name: PREDICT_JOB, data, opts: { jobId: id } }))),
       );
     } catch (err) {
-      for (const request of groups.flat()) request.reject(err);
+      for (const job of jobs) {
+        this.replies.cancel(job.id, err as Error);
+        job.outcome.catch(() => undefined);
+        for (const request of job.requests) request.reject(err);
+      }
       return;
     }
     this.waiting.count += jobs.length;
-    // Whatever goes wrong while answering, every request of the job gets an answer (settled promises ignore the rest).
-    jobs.forEach((job, i) => this.answer(job, groups[i]).catch((err) => groups[i].forEach((request) => request.reject(err))));
+    for (const job of jobs) {
+      this.replies.queued(job.id);
+      // Whatever goes wrong while answering, every request of the job gets an answer (settled promises ignore the rest).
+      this.answer(job).catch((err) => job.requests.forEach((request) => request.reject(err)));
+    }
   }
 
   /** Waits for one job and hands each of its requests its own slice of the predictions. */
-  private async answer(job: Job<PredictionJobData, PredictionJobResult>, requests: PendingRequest[]): Promise<void> {
-    for (const { requestId, texts } of requests) this.logger.debug?.({ msg: 'job queued', requestId, jobId: job.id, texts: texts.length });
+  private async answer(job: { id: string; data: PredictionJobData; requests: PendingRequest[]; outcome: Promise<PredictionJobResult> }): Promise<void> {
+    const { id: jobId, requests } = job;
+    for (const { requestId, texts } of requests) this.logger.debug?.({ msg: 'job queued', requestId, jobId, texts: texts.length });
     let result: PredictionJobResult;
     try {
-      result = await job.waitUntilFinished(this.events.queueEvents, this.timeoutMs);
+      result = await job.outcome;
     } catch (err) {
-      const failure = this.describeFailure(job, err, requests);
+      const failure = this.describeFailure(jobId, err, requests);
       for (const request of requests) request.reject(failure);
       return;
     }
@@ -122,21 +138,25 @@ export class PredictionService {
     for (const request of requests) {
       const predictions = result.predictions.slice(offset, offset + request.texts.length);
       offset += request.texts.length;
-      this.logger.debug?.({ msg: 'job answered', requestId: request.requestId, jobId: job.id, worker: result.worker });
+      this.logger.debug?.({ msg: 'job answered', requestId: request.requestId, jobId, worker: result.worker });
       request.resolve({ ...result, predictions });
     }
   }
 
-  private describeFailure(job: Job, err: unknown, requests: PendingRequest[]): HttpException {
+  private describeFailure(jobId: string, err: unknown, requests: PendingRequest[]): HttpException {
     const message = err instanceof Error ? err.message : String(err);
     const requestIds = requests.map((r) => r.requestId);
-    if (message.includes('timed out before finishing')) {
+    if (err instanceof JobTimeoutError) {
       // The job stays queued and will still be processed; the caller learns its id.
-      this.logger.warn({ msg: 'prediction timed out', requestIds, jobId: job.id, timeoutMs: this.timeoutMs });
-      return new GatewayTimeoutException({ message: `Prediction job ${job.id} did not finish within ${this.timeoutMs} ms`, details: { jobId: job.id } });
+      this.logger.warn({ msg: 'prediction timed out', requestIds, jobId, timeoutMs: this.timeoutMs });
+      return new GatewayTimeoutException({ message: `Prediction job ${jobId} did not finish within ${this.timeoutMs} ms`, details: { jobId } });
     }
-    this.logger.error({ msg: 'prediction failed', requestIds, jobId: job.id, err: message });
-    return new BadGatewayException({ message: `Prediction job ${job.id} failed: ${message}`, details: { jobId: job.id } });
+    if (err instanceof JobLostError) {
+      this.logger.warn({ msg: 'prediction lost', requestIds, jobId, err: message });
+      return new ServiceUnavailableException({ message, details: { jobId }, headers: { 'Retry-After': '1' } });
+    }
+    this.logger.error({ msg: 'prediction failed', requestIds, jobId, err: message });
+    return new BadGatewayException({ message: `Prediction job ${jobId} failed: ${message}`, details: { jobId } });
   }
 
   /** Fail fast with 503/429 rather than letting requests pile up behind a dead Redis or a full queue. */

@@ -3,8 +3,9 @@ import { BeforeApplicationShutdown, Logger, OnApplicationBootstrap } from '@nest
 import { ConfigService } from '@nestjs/config';
 import type { TagserveConfig } from '@tagserve/config';
 import type { Prediction } from '@tagserve/model';
-import { ModelInfo, modelInfoKey, PREDICTION_QUEUE, PredictionJobData, PredictionJobResult } from '@tagserve/queue';
+import { ModelInfo, modelInfoKey, PREDICTION_QUEUE, PredictionJobData, PredictionJobResult, PredictionReply } from '@tagserve/queue';
 import { Job, Queue, UnrecoverableError } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { InferenceBatcher } from '../model/inference-batcher';
 import { WorkerMetricsService } from '../metrics/worker-metrics.service';
 import { ServedModel } from '../model/served-model';
@@ -75,14 +76,32 @@ export class PredictionProcessor extends WorkerHost implements OnApplicationBoot
     for (const { requestId, texts: count } of requests) {
       this.logger.debug?.({ msg: 'job done', jobId: job.id, requestId, texts: count, jobTexts: texts.length, ms: Math.round(inferenceMs * 10) / 10 });
     }
-    return { predictions, worker: WORKER_ID, modelVersion: this.model.version, inferenceMs };
+    const result: PredictionJobResult = { predictions, worker: WORKER_ID, modelVersion: this.model.version, inferenceMs };
+    // Answer the waiting gateway now; BullMQ records the completion in Redis right after.
+    this.reply(job, { jobId: String(job.id), result });
+    return result;
+  }
+
+  /**
+   * Publishes a job's outcome to the gateway waiting for it. Not awaited: a lost message only
+   * delays the answer until the gateway reads the job state, which BullMQ still records.
+   */
+  private reply(job: Job<PredictionJobData>, reply: PredictionReply): void {
+    const channel = job.data?.replyTo;
+    if (typeof channel !== 'string' || channel === '') return;
+    this.queue.client
+      .then((client) => (client as unknown as Redis).publish(channel, JSON.stringify(reply)))
+      .catch((err: Error) => this.onError(err));
   }
 
   @OnWorkerEvent('failed')
   onFailed(job: Job<PredictionJobData> | undefined, err: Error): void {
     this.metrics.jobs.inc({ outcome: 'failed' });
     const requestIds = job?.data?.requests?.map((r) => r.requestId);
-    this.logger.error({ msg: 'job failed', jobId: job?.id, requestIds, attempt: job?.attemptsMade, err: err.message });
+    // finishedOn is set only when BullMQ gives up (attempts used or unrecoverable); a retried job is not final.
+    const final = job?.finishedOn !== undefined;
+    this.logger.error({ msg: 'job failed', jobId: job?.id, requestIds, attempt: job?.attemptsMade, final, err: err.message });
+    if (job && final) this.reply(job, { jobId: String(job.id), failedReason: err.message });
   }
 
   @OnWorkerEvent('error')

@@ -1,0 +1,178 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { redisConnection, TagserveConfig } from '@tagserve/config';
+import { parseReply, PREDICTION_QUEUE, PredictionJobResult, PredictionReply, replyChannel } from '@tagserve/queue';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { randomBytes } from 'node:crypto';
+
+/** A job not heard of for this long has its state read from Redis (a reply may have been missed). */
+export const CHECK_AFTER_MS = 1000;
+
+/** The job did not finish within PREDICT_TIMEOUT_MS; it stays queued. */
+export class JobTimeoutError extends Error {}
+/** The job failed for good (all attempts used, or unrecoverable). */
+export class JobFailedError extends Error {}
+/** The job is gone from Redis (e.g. Redis restarted without it) or the gateway is stopping. */
+export class JobLostError extends Error {}
+
+interface Waiter {
+  resolve: (result: PredictionJobResult) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+  /** When the job was known to be in Redis; undefined while it is being added. */
+  queuedAt?: number;
+}
+
+/**
+ * Delivers each job's outcome to the request(s) waiting for it. Workers publish the outcome on
+ * this gateway's own channel (`replyTo` in the job data); a sweep reads the job state from Redis
+ * for jobs not heard of for CHECK_AFTER_MS, and for every job after the subscriber reconnects,
+ * so a message lost with a connection never strands a request.
+ */
+@Injectable()
+export class PredictionReplies implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(PredictionReplies.name);
+  /** Unique per gateway process; job ids start with it, so ids from several gateways never clash. */
+  private readonly gatewayId = randomBytes(6).toString('hex');
+  readonly channel: string;
+  private readonly subscriber: Redis;
+  private readonly waiters = new Map<string, Waiter>();
+  private sequence = 0;
+  private sweepTimer?: NodeJS.Timeout;
+  private sweeping = false;
+  private lastError?: string;
+
+  constructor(
+    @InjectQueue(PREDICTION_QUEUE) private readonly queue: Queue,
+    config: ConfigService<TagserveConfig, true>,
+  ) {
+    this.channel = replyChannel(config.get('QUEUE_PREFIX'), this.gatewayId);
+    this.subscriber = new Redis({
+      ...redisConnection({
+        REDIS_HOST: config.get('REDIS_HOST'),
+        REDIS_PORT: config.get('REDIS_PORT'),
+        REDIS_PASSWORD: config.get('REDIS_PASSWORD'),
+        REDIS_DB: config.get('REDIS_DB'),
+      }),
+      connectionName: `tagserve-replies-${this.gatewayId}`,
+      lazyConnect: true,
+    });
+  }
+
+  onModuleInit(): void {
+    this.subscriber.on('message', (_channel: string, message: string) => this.onMessage(message));
+    this.subscriber.on('error', (err: Error) => {
+      if (err.message !== this.lastError) this.logger.error({ msg: 'reply channel connection error', err: err.message });
+      this.lastError = err.message;
+    });
+    let connectedBefore = false;
+    this.subscriber.on('ready', () => {
+      this.lastError = undefined;
+      // ioredis resubscribes on reconnect, but whatever was published in between is lost.
+      if (connectedBefore) void this.sweep(0);
+      connectedBefore = true;
+    });
+    // Not awaited: the gateway starts (and reports not-ready) while Redis is down; the sweep covers the gap.
+    this.subscriber.subscribe(this.channel).catch((err: Error) => this.logger.error({ msg: 'reply channel subscribe failed', err: err.message }));
+    this.sweepTimer = setInterval(() => void this.sweep(CHECK_AFTER_MS), CHECK_AFTER_MS);
+    this.sweepTimer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.sweepTimer);
+    this.subscriber.disconnect();
+    for (const jobId of [...this.waiters.keys()]) this.settle(jobId, new JobLostError(`gateway stopped before job ${jobId} finished`));
+  }
+
+  /** A new job id; the waiter is registered before the job exists, so no reply can come too early. */
+  nextJobId(): string {
+    return `${this.gatewayId}-${++this.sequence}`;
+  }
+
+  /** Resolves with the job's result; rejects with JobTimeoutError, JobFailedError or JobLostError. */
+  wait(jobId: string, timeoutMs: number): Promise<PredictionJobResult> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => this.settle(jobId, new JobTimeoutError(`Prediction job ${jobId} did not finish within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      this.waiters.set(jobId, { resolve, reject, timer });
+    });
+  }
+
+  /** The job is in Redis now: from here on the sweep may look it up. */
+  queued(jobId: string): void {
+    const waiter = this.waiters.get(jobId);
+    if (waiter) waiter.queuedAt = Date.now();
+  }
+
+  /** Stops waiting (the job could not be added). */
+  cancel(jobId: string, err: Error): void {
+    this.settle(jobId, err);
+  }
+
+  get waiting(): number {
+    return this.waiters.size;
+  }
+
+  private onMessage(message: string): void {
+    const reply = parseReply(message);
+    if (!reply) {
+      this.logger.warn({ msg: 'ignored a malformed reply', length: message.length });
+      return;
+    }
+    this.settle(reply.jobId, outcome(reply));
+  }
+
+  private settle(jobId: string, outcome: PredictionJobResult | Error): void {
+    const waiter = this.waiters.get(jobId);
+    if (!waiter) return; // already answered (e.g. timed out, or found by the sweep first)
+    this.waiters.delete(jobId);
+    clearTimeout(waiter.timer);
+    if (outcome instanceof Error) waiter.reject(outcome);
+    else waiter.resolve(outcome);
+  }
+
+  /** Reads the state of every job queued more than `olderThanMs` ago, in one pipelined round trip. */
+  private async sweep(olderThanMs: number): Promise<void> {
+    if (this.sweeping) return;
+    const now = Date.now();
+    const jobIds = [...this.waiters].filter(([, w]) => w.queuedAt !== undefined && now - w.queuedAt >= olderThanMs).map(([id]) => id);
+    if (jobIds.length === 0) return;
+    this.sweeping = true;
+    try {
+      const client = (await this.queue.client) as unknown as Redis;
+      if (client.status !== 'ready') return; // commands would wait for the reconnect; the next sweep retries
+      const pipeline = client.pipeline();
+      for (const jobId of jobIds) pipeline.hmget(this.queue.toKey(jobId), 'timestamp', 'finishedOn', 'returnvalue', 'failedReason');
+      const states = (await pipeline.exec()) ?? [];
+      states.forEach(([err, fields], i) => {
+        if (err) return;
+        const found = jobState(jobIds[i], fields as (string | null)[]);
+        if (found) this.settle(jobIds[i], found);
+      });
+    } catch (err) {
+      this.logger.warn({ msg: 'job state sweep failed', err: (err as Error).message });
+    } finally {
+      this.sweeping = false;
+    }
+  }
+}
+
+function outcome(reply: PredictionReply): PredictionJobResult | Error {
+  return 'result' in reply ? reply.result : new JobFailedError(reply.failedReason);
+}
+
+/** A finished job's outcome from its hash fields, or undefined while it is still queued or running. */
+export function jobState(jobId: string, [timestamp, finishedOn, returnvalue, failedReason]: (string | null)[]): PredictionJobResult | Error | undefined {
+  if (timestamp === null) return new JobLostError(`Prediction job ${jobId} is no longer in Redis (was Redis restarted?), retry`);
+  if (finishedOn === null) return undefined;
+  if (failedReason !== null && failedReason !== '') return new JobFailedError(failedReason);
+  try {
+    return JSON.parse(returnvalue ?? '') as PredictionJobResult;
+  } catch {
+    return new JobFailedError(`job ${jobId} finished without a readable result`);
+  }
+}
