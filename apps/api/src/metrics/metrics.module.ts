@@ -1,7 +1,6 @@
-import { Global, Module } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
+import { Global, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { PredictionQueueModule } from '@tagserve/queue';
-import { HttpMetricsInterceptor } from './http-metrics.interceptor';
+import { HttpMetricsMiddleware } from './http-metrics.middleware';
 import { MetricsController } from './metrics.controller';
 import { MetricsService } from './metrics.service';
 
@@ -9,7 +8,11 @@ import { MetricsService } from './metrics.service';
 @Module({
   imports: [PredictionQueueModule],
   controllers: [MetricsController],
-  providers: [MetricsService, { provide: APP_INTERCEPTOR, useClass: HttpMetricsInterceptor }],
+  providers: [MetricsService],
   exports: [MetricsService],
 })
-export class MetricsModule {}
+export class MetricsModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(HttpMetricsMiddleware).forRoutes('{*path}');
+  }
+}
