@@ -40,7 +40,7 @@ export const configSchema = Joi.object({
   ONNX_INTRA_OP_THREADS: Joi.number().integer().min(1).max(64).default(1),
   ONNX_INTER_OP_THREADS: Joi.number().integer().min(1).max(64).default(1),
   WORKER_CONCURRENCY: Joi.number().integer().min(1).max(1024).default(64),
-  BATCH_MAX_SIZE: Joi.number().integer().min(1).max(1024).default(32),
+  BATCH_MAX_SIZE: Joi.number().integer().min(1).max(1024).default(16),
   // 0 = continuous batching: no timer; texts that arrive while the model runs form the next batch.
   BATCH_MAX_WAIT_MS: Joi.number().min(0).max(1000).default(0),
   STALLED_INTERVAL_MS: Joi.number().integer().min(1000).default(5000),

@@ -118,4 +118,26 @@ describe('InferenceBatcher', () => {
     await batcher.predict(['1', '2', '3', '4']);
     expect(seen).toEqual([3, 1]);
   });
+
+  it('reports the backlog (texts not yet in an inference) as it grows and shrinks', async () => {
+    const batcher = new InferenceBatcher(async (t: string[]) => t, { maxBatchSize: 2, maxWaitMs: 0 });
+    const backlog: number[] = [];
+    batcher.onBacklog((texts) => backlog.push(texts));
+    await Promise.all([batcher.predict(['1', '2', '3']), batcher.predict(['4'])]);
+    expect(backlog).toEqual([3, 4, 2, 0]);
+  });
+
+  it('runs a lone text with inferAlone and everything else with infer', async () => {
+    const calls: string[] = [];
+    const batcher = new InferenceBatcher(
+      async (t: string[]) => (calls.push(`batch:${t.join(',')}`), t),
+      { maxBatchSize: 8, maxWaitMs: 0 },
+      async (t: string[]) => (calls.push(`alone:${t.join(',')}`), t),
+    );
+    await batcher.predict(['a']);
+    await batcher.predict(['b', 'c']);
+    await Promise.all([batcher.predict(['d']), batcher.predict(['e'])]);
+    // d and e arrive in the same turn: one batch of two, in the thread.
+    expect(calls).toEqual(['alone:a', 'batch:b,c', 'batch:d,e']);
+  });
 });

@@ -1,4 +1,4 @@
-import { Logger, Module } from '@nestjs/common';
+import { Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { TagserveConfig } from '@tagserve/config';
 import { WorkerMetricsService } from '../metrics/worker-metrics.service';
@@ -27,10 +27,11 @@ import { loadServedModel, ServedModel } from './served-model';
       provide: InferenceBatcher,
       inject: [ServedModel, ConfigService, WorkerMetricsService],
       useFactory: (model: ServedModel, config: ConfigService<TagserveConfig, true>, metrics: WorkerMetricsService) => {
-        const batcher = new InferenceBatcher((texts) => model.classifier.predict(texts), {
-          maxBatchSize: config.get('BATCH_MAX_SIZE'),
-          maxWaitMs: config.get('BATCH_MAX_WAIT_MS'),
-        });
+        const batcher = new InferenceBatcher(
+          (texts) => model.predict(texts),
+          { maxBatchSize: config.get('BATCH_MAX_SIZE'), maxWaitMs: config.get('BATCH_MAX_WAIT_MS') },
+          (texts) => model.predictHere(texts),
+        );
         batcher.onBatch(({ size, ms }) => {
           metrics.batchSize.observe(size);
           metrics.batchDuration.observe(ms / 1000);
@@ -41,4 +42,11 @@ import { loadServedModel, ServedModel } from './served-model';
   ],
   exports: [ServedModel, InferenceBatcher],
 })
-export class ModelModule {}
+export class ModelModule implements OnApplicationShutdown {
+  constructor(private readonly model: ServedModel) {}
+
+  /** After the BullMQ worker has drained (PredictionProcessor.beforeApplicationShutdown). */
+  async onApplicationShutdown(): Promise<void> {
+    await this.model.close();
+  }
+}

@@ -15,6 +15,8 @@ import { predictionWorkerOptions, WORKER_ID } from './worker-options';
 export class PredictionProcessor extends WorkerHost implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(PredictionProcessor.name);
   private lastError?: string;
+  /** Jobs this worker holds right now (in process()). */
+  private held = 0;
 
   constructor(
     private readonly model: ServedModel,
@@ -28,7 +30,7 @@ export class PredictionProcessor extends WorkerHost implements OnApplicationBoot
 
   /** Tell the gateway what is served, for /performance and /args. */
   async onApplicationBootstrap(): Promise<void> {
-    const { classifier, version } = this.model;
+    const { info: classifier, version } = this.model;
     const info: ModelInfo = {
       version,
       labels: classifier.labels,
@@ -38,7 +40,19 @@ export class PredictionProcessor extends WorkerHost implements OnApplicationBoot
     };
     const client = await this.queue.client;
     await client.set(modelInfoKey(this.config.get('QUEUE_PREFIX')), JSON.stringify(info));
+    this.batcher.onBacklog((texts) => this.pace(texts));
     this.logger.log({ msg: 'worker ready', worker: WORKER_ID, version });
+  }
+
+  /**
+   * Takes new jobs only while the model has room for them in its next batch. Jobs taken beyond
+   * that would wait inside this worker, idle, while another worker's model may be free; left in
+   * Redis, they go to whichever worker asks first. (The model runs in its own thread, so without
+   * this a busy worker would keep taking jobs as eagerly as an idle one.)
+   */
+  private pace(backlogTexts: number): void {
+    const concurrency = this.config.get('WORKER_CONCURRENCY');
+    this.worker.concurrency = backlogTexts >= this.config.get('BATCH_MAX_SIZE') ? Math.max(1, Math.min(this.held, concurrency)) : concurrency;
   }
 
   /**
@@ -68,7 +82,13 @@ export class PredictionProcessor extends WorkerHost implements OnApplicationBoot
       throw new UnrecoverableError('job data must have a non-empty texts array of strings');
     }
     const started = performance.now();
-    const predictions = await this.batcher.predict(texts);
+    let predictions: Prediction[];
+    this.held++;
+    try {
+      predictions = await this.batcher.predict(texts);
+    } finally {
+      this.held--;
+    }
     const inferenceMs = performance.now() - started;
     this.metrics.jobs.inc({ outcome: 'completed' });
     this.metrics.requests.inc({ outcome: 'completed' }, requests.length);
