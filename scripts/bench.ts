@@ -8,7 +8,8 @@
  *   (b) end-to-end throughput through the built api + worker at 1, 8, 64 concurrent clients
  *       (one text per request, keep-alive HTTP, loopback);
  *   (c) p50/p95/p99 latency at 1 client, raw batch 1 vs end-to-end;
- *   (d) 1 worker vs 2 workers, each held to ONNX_INTRA_OP_THREADS=1;
+ *   (d) 1 worker vs 2 workers, each held to ONNX_INTRA_OP_THREADS=1, with one text per request and
+ *       again with 16 texts per request (less gateway work per text);
  * plus the CPU used by every process in each phase (from /proc/<pid>/stat) and the worker RSS.
  * It starts its own redis-server on a free port and the built api/worker, and kills them at the end.
  */
@@ -35,6 +36,12 @@ const RAW_DURATION_MS = Number(arg('raw-duration', String(DURATION_MS / 2000))) 
 const JSON_OUT = arg('json');
 const RAW_BATCHES = [1, 8, 32];
 const CLIENTS = [1, 8, 64];
+/**
+ * Texts per request in the extra 64-client phases. One text per request is the gateway's worst
+ * case (a whole HTTP request per text); with 16 the gateway's share of the CPU shrinks, which
+ * shows what the worker tier does on its own.
+ */
+const BIG_REQUEST = 16;
 const ROOT = resolve(__dirname, '..');
 
 /** Realistic inputs (title + description of ML projects) of varied length, cycled by every phase. */
@@ -272,23 +279,28 @@ function passThrough(): Record<string, string> {
   return out;
 }
 
-/** Sum and count of the worker's batch-size histogram. */
-async function batchStats(worker: Worker): Promise<{ sum: number; count: number }> {
+/** Sum and count of the worker's batch-size histogram, and the seconds its model spent inferring. */
+async function batchStats(worker: Worker): Promise<{ sum: number; count: number; busySeconds: number }> {
   const body = await (await fetch(`http://127.0.0.1:${worker.metricsPort}/metrics`)).text();
   const sum = Number(/^tagserve_batch_size_sum (\S+)/m.exec(body)?.[1] ?? NaN);
   const count = Number(/^tagserve_batch_size_count (\S+)/m.exec(body)?.[1] ?? NaN);
-  return { sum, count };
+  const busySeconds = Number(/^tagserve_batch_inference_duration_seconds_sum (\S+)/m.exec(body)?.[1] ?? NaN);
+  return { sum, count, busySeconds };
 }
 
 // ---------------------------------------------------------------- load generator
 
 interface LoadResult {
   clients: number;
+  /** Texts in each request (1 = the gateway's worst case: one HTTP request per text). */
+  textsPerRequest: number;
   workers: number;
   textsPerSec: number;
   errors: number;
   latency: Latency;
   meanBatch: number;
+  /** Percent of the measured window each worker's model was inferring. */
+  modelBusy: number[];
   cpu: Record<string, number>;
 }
 
@@ -308,9 +320,13 @@ function post(agent: Agent, port: number, body: string): Promise<number> {
   });
 }
 
-async function benchEndToEnd(stack: Stack, clients: number): Promise<LoadResult> {
+const perRequest = (r: { textsPerRequest: number }) => (r.textsPerRequest > 1 ? ` × ${r.textsPerRequest} texts` : '');
+
+async function benchEndToEnd(stack: Stack, clients: number, textsPerRequest = 1): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: clients });
-  const bodies = TEXTS.map((text) => JSON.stringify({ texts: [{ text }] }));
+  const bodies = TEXTS.map((_, i) =>
+    JSON.stringify({ texts: Array.from({ length: textsPerRequest }, (_, k) => ({ text: TEXTS[(i + k) % TEXTS.length] })) }),
+  );
   let measuring = false;
   let stopping = false;
   let done = 0;
@@ -329,7 +345,7 @@ async function benchEndToEnd(stack: Stack, clients: number): Promise<LoadResult>
       }
       if (!measuring) continue;
       if (status === 200) {
-        done++;
+        done += textsPerRequest;
         latencies.push(performance.now() - t0);
       } else errors++;
     }
@@ -359,14 +375,17 @@ async function benchEndToEnd(stack: Stack, clients: number): Promise<LoadResult>
   const batchCount = batchAfter.reduce((a, b, i) => a + b.count - batchBefore[i].count, 0);
   const result: LoadResult = {
     clients,
+    textsPerRequest,
     workers: stack.workers.length,
     textsPerSec: done / seconds,
     errors,
     latency: latencyOf(latencies),
     meanBatch: batchCount > 0 ? batchSum / batchCount : NaN,
+    // Share of the window each worker's model was inferring: below 100 % the model waited for work.
+    modelBusy: batchAfter.map((b, i) => Math.round(((b.busySeconds - batchBefore[i].busySeconds) / seconds) * 100)),
     cpu,
   };
-  log(`e2e ${result.workers}w x ${clients} clients: ${result.textsPerSec.toFixed(0)} texts/s, p50 ${result.latency.p50.toFixed(2)} ms, mean batch ${result.meanBatch.toFixed(1)}, cpu ${JSON.stringify(cpu)}`);
+  log(`e2e ${result.workers}w x ${clients} clients${perRequest(result)}: ${result.textsPerSec.toFixed(0)} texts/s, p50 ${result.latency.p50.toFixed(2)} ms, mean batch ${result.meanBatch.toFixed(1)}, model busy ${result.modelBusy.join('/')} %, cpu ${JSON.stringify(cpu)}`);
   return result;
 }
 
@@ -401,8 +420,10 @@ async function main(): Promise<void> {
     const [worker1] = [await stack.startWorker()];
     rss.worker1 = statusKb(worker1.proc.child.pid!, 'VmRSS');
     for (const clients of CLIENTS) e2e.push(await benchEndToEnd(stack, clients));
+    e2e.push(await benchEndToEnd(stack, 64, BIG_REQUEST));
     await stack.startWorker();
     e2e.push(await benchEndToEnd(stack, 64));
+    e2e.push(await benchEndToEnd(stack, 64, BIG_REQUEST));
     rss = { worker1: rss.worker1, worker1Peak: statusKb(worker1.proc.child.pid!, 'VmHWM'), api: statusKb(stack.api!.child.pid!, 'VmRSS') };
   } finally {
     await stack.stop();
@@ -410,11 +431,14 @@ async function main(): Promise<void> {
 
   const rawBest = Math.max(...raw.results.map((r) => r.textsPerSec));
   const raw1 = raw.results.find((r) => r.batch === 1)!;
-  const oneWorker = e2e.filter((r) => r.workers === 1);
+  const oneText = e2e.filter((r) => r.textsPerRequest === 1);
+  const oneWorker = oneText.filter((r) => r.workers === 1);
   const e2eBest1 = Math.max(...oneWorker.map((r) => r.textsPerSec));
   const e2eLow = oneWorker.find((r) => r.clients === 1)!;
-  const twoWorkers = e2e.find((r) => r.workers === 2)!;
+  const twoWorkers = oneText.find((r) => r.workers === 2)!;
   const oneWorker64 = oneWorker.find((r) => r.clients === 64)!;
+  const bigOne = e2e.find((r) => r.workers === 1 && r.textsPerRequest === BIG_REQUEST)!;
+  const bigTwo = e2e.find((r) => r.workers === 2 && r.textsPerRequest === BIG_REQUEST)!;
 
   const cpuCols = ['api', 'redis', 'worker1', 'worker2', 'loadgen', 'others'];
   const rows: string[][] = [
@@ -426,20 +450,22 @@ async function main(): Promise<void> {
       r.latency ? f(r.latency.p95, 2) : '',
       r.latency ? f(r.latency.p99, 2) : '',
       f(r.batch),
+      '',
       ...cpuCols.map((c) => (c === 'loadgen' ? String(raw.benchCpu) : '')),
     ]),
     ...e2e.map((r) => [
-      `end-to-end, ${r.workers} worker${r.workers > 1 ? 's' : ''}, ${r.clients} client${r.clients > 1 ? 's' : ''}`,
+      `end-to-end, ${r.workers} worker${r.workers > 1 ? 's' : ''}, ${r.clients} client${r.clients > 1 ? 's' : ''}${perRequest(r)}`,
       f(r.textsPerSec),
       f(r.textsPerSec / rawBest, 2),
       f(r.latency.p50, 2),
       f(r.latency.p95, 2),
       f(r.latency.p99, 2),
       f(r.meanBatch, 1),
+      r.modelBusy.join(' / '),
       ...cpuCols.map((c) => (r.cpu[c] === undefined ? '' : String(r.cpu[c]))),
     ]),
   ];
-  const header = ['phase', 'texts/s', '/raw best', 'p50 ms', 'p95 ms', 'p99 ms', 'mean batch', ...cpuCols.map((c) => `${c} %cpu`)];
+  const header = ['phase', 'texts/s', '/raw best', 'p50 ms', 'p95 ms', 'p99 ms', 'mean batch', 'model busy %', ...cpuCols.map((c) => `${c} %cpu`)];
 
   // CPU cost per text is far less sensitive to other tenants than wall-clock throughput.
   const perText = (r: LoadResult, k: string) => (r.cpu[k] === undefined ? NaN : (r.cpu[k] * 10) / r.textsPerSec);
@@ -450,7 +476,7 @@ async function main(): Promise<void> {
       const api = perText(r, 'api');
       const redis = perText(r, 'redis');
       const loadgen = perText(r, 'loadgen');
-      return [`end-to-end, ${r.workers}w, ${r.clients} client${r.clients > 1 ? 's' : ''}`, f(worker, 2), f(api, 2), f(redis, 2), f(loadgen, 2), f(worker + api + redis + loadgen, 2)];
+      return [`end-to-end, ${r.workers}w, ${r.clients} client${r.clients > 1 ? 's' : ''}${perRequest(r)}`, f(worker, 2), f(api, 2), f(redis, 2), f(loadgen, 2), f(worker + api + redis + loadgen, 2)];
     }),
   ];
   const costTable = table(['phase (CPU ms per text)', 'model/worker(s)', 'api', 'redis', 'load generator', 'total'], costRows);
@@ -461,6 +487,8 @@ async function main(): Promise<void> {
     addedP99Ms: e2eLow.latency.p99 - raw1.latency!.p99,
     lowLoadOverRawBatch1: e2eLow.textsPerSec / raw1.textsPerSec,
     twoWorkersOverOne: twoWorkers.textsPerSec / oneWorker64.textsPerSec,
+    twoWorkersOverOneBigRequests: bigTwo.textsPerSec / bigOne.textsPerSec,
+    bigRequestsOverRaw: bigOne.textsPerSec / rawBest,
   };
   const verdict = (ok: boolean) => (ok ? 'ok' : 'MISSED');
   const out = [
@@ -473,6 +501,7 @@ async function main(): Promise<void> {
     `added latency at 1 client, end-to-end - raw batch 1: p50 +${f(ratios.addedP50Ms, 2)} ms  (target <= 5 ms: ${verdict(ratios.addedP50Ms <= 5)}), p99 +${f(ratios.addedP99Ms, 2)} ms`,
     `end-to-end / raw at 1 client (batch 1): ${f(ratios.lowLoadOverRawBatch1, 3)}`,
     `2 workers / 1 worker at 64 clients (ONNX_INTRA_OP_THREADS=1 each): ${f(ratios.twoWorkersOverOne, 2)}x  (target >= 1.7: ${verdict(ratios.twoWorkersOverOne >= 1.7)})`,
+    `  the same with ${BIG_REQUEST} texts per request (the gateway's share of the CPU shrinks): ${f(ratios.twoWorkersOverOneBigRequests, 2)}x; 1 worker with ${BIG_REQUEST} texts per request / raw: ${f(ratios.bigRequestsOverRaw, 3)}`,
     `worker RSS with the model loaded: ${f(rss.worker1 / 1024, 0)} MiB (peak during the run ${f(rss.worker1Peak / 1024, 0)} MiB); api RSS ${f(rss.api / 1024, 0)} MiB`,
     `%cpu = percent of one core over the measured window (from /proc/<pid>/stat); others = the rest of the host (other tenants); ${cpus().length} cores = ${cpus().length * 100}%`,
     '',
