@@ -9,7 +9,8 @@
  *       (one text per request, keep-alive HTTP, loopback);
  *   (c) p50/p95/p99 latency at 1 client, raw batch 1 vs end-to-end;
  *   (d) 1 worker vs 2 workers, each held to ONNX_INTRA_OP_THREADS=1, with one text per request and
- *       again with 16 texts per request (less gateway work per text);
+ *       again with 16 texts per request (less gateway work per text), next to the machine's own
+ *       ceiling: the model alone in 2 processes at once vs 1;
  * plus the CPU used by every process in each phase (from /proc/<pid>/stat) and the worker RSS.
  * It starts its own redis-server on a free port and the built api/worker, and kills them at the end.
  */
@@ -18,6 +19,7 @@ import { TagClassifier } from '@tagserve/model';
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import { createInterface } from 'node:readline';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AppProcess, waitForStatus } from '../test/support/app-process';
@@ -126,7 +128,7 @@ interface RawResult {
   latency?: Latency;
 }
 
-async function benchRaw(): Promise<{ results: RawResult[]; benchCpu: number }> {
+async function benchRaw(): Promise<{ results: RawResult[]; benchCpu: number; parallel: RawParallel }> {
   const modelDir = mkdtempSync(join(tmpdir(), 'tagserve-bench-model-'));
   try {
     await materialize({ dvcFile: join(ROOT, 'stores/model.dvc'), storeDir: join(ROOT, 'stores/blob'), targetDir: modelDir });
@@ -157,10 +159,74 @@ async function benchRaw(): Promise<{ results: RawResult[]; benchCpu: number }> {
     }
     const used = process.cpuUsage(cpuBefore);
     await classifier.dispose();
-    return { results, benchCpu: Math.round(((used.user + used.system) / 1e6 / wall) * 100) };
+    const parallel = await benchRawParallel(modelDir, PARALLEL_BATCH);
+    return { results, benchCpu: Math.round(((used.user + used.system) / 1e6 / wall) * 100), parallel };
   } finally {
     rmSync(modelDir, { recursive: true, force: true });
   }
+}
+
+// ---------------------------------------------------------------- raw, two processes at once
+
+/** Batch size of the parallel raw run (the default BATCH_MAX_SIZE). */
+const PARALLEL_BATCH = 16;
+
+interface RawParallel {
+  batch: number;
+  /** texts/s of the model alone in one process, then summed over two processes running at once. */
+  one: number;
+  two: number;
+}
+
+/**
+ * The machine's own ceiling for two workers: the model alone in one process, then in two at
+ * once (each one ONNX thread), with nothing else running. Two workers end to end cannot beat it.
+ */
+async function benchRawParallel(modelDir: string, batch: number): Promise<RawParallel> {
+  const run = async (processes: number): Promise<number> => {
+    const children = Array.from({ length: processes }, () =>
+      spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', __filename, '--raw-child', modelDir, String(batch)], {
+        cwd: ROOT,
+        stdio: ['pipe', 'pipe', 'inherit'],
+      }),
+    );
+    try {
+      const lines = children.map((child) => createInterface({ input: child.stdout! })[Symbol.asyncIterator]());
+      const nextLine = async (i: number) => {
+        const { value, done } = await lines[i].next();
+        if (done) throw new Error(`raw child ${i} ended early`);
+        return value as string;
+      };
+      await Promise.all(children.map((_, i) => nextLine(i))); // "ready": model loaded and warm
+      for (const child of children) child.stdin!.write('go\n');
+      const rates = await Promise.all(children.map(async (_, i) => (JSON.parse(await nextLine(i)) as { textsPerSec: number }).textsPerSec));
+      return rates.reduce((a, b) => a + b, 0);
+    } finally {
+      for (const child of children) child.kill();
+    }
+  };
+  const one = await run(1);
+  const two = await run(2);
+  log(`raw batch ${batch}, 1 process: ${one.toFixed(0)} texts/s; 2 processes at once: ${two.toFixed(0)} texts/s (${(two / one).toFixed(2)}x)`);
+  return { batch, one, two };
+}
+
+/** `--raw-child <modelDir> <batch>`: loads the model, prints "ready", runs RAW_DURATION_MS after "go" on stdin, prints its texts/s. */
+async function rawChild(modelDir: string, batch: number): Promise<void> {
+  const classifier = await TagClassifier.load(modelDir, { intraOpThreads: 1, interOpThreads: 1 });
+  let next = 0;
+  const take = () => Array.from({ length: batch }, () => TEXTS[next++ % TEXTS.length]);
+  const warmEnd = performance.now() + 1000;
+  while (performance.now() < warmEnd) await classifier.predict(take());
+  process.stdout.write('ready\n');
+  await new Promise((go) => process.stdin.once('data', go));
+  let texts = 0;
+  const started = performance.now();
+  while (performance.now() - started < RAW_DURATION_MS) {
+    await classifier.predict(take());
+    texts += batch;
+  }
+  process.stdout.write(JSON.stringify({ textsPerSec: texts / ((performance.now() - started) / 1000) }) + '\n');
 }
 
 // ---------------------------------------------------------------- stack
@@ -488,6 +554,7 @@ async function main(): Promise<void> {
     lowLoadOverRawBatch1: e2eLow.textsPerSec / raw1.textsPerSec,
     twoWorkersOverOne: twoWorkers.textsPerSec / oneWorker64.textsPerSec,
     twoWorkersOverOneBigRequests: bigTwo.textsPerSec / bigOne.textsPerSec,
+    twoRawProcessesOverOne: raw.parallel.two / raw.parallel.one,
     bigRequestsOverRaw: bigOne.textsPerSec / rawBest,
   };
   const verdict = (ok: boolean) => (ok ? 'ok' : 'MISSED');
@@ -501,6 +568,7 @@ async function main(): Promise<void> {
     `added latency at 1 client, end-to-end - raw batch 1: p50 +${f(ratios.addedP50Ms, 2)} ms  (target <= 5 ms: ${verdict(ratios.addedP50Ms <= 5)}), p99 +${f(ratios.addedP99Ms, 2)} ms`,
     `end-to-end / raw at 1 client (batch 1): ${f(ratios.lowLoadOverRawBatch1, 3)}`,
     `2 workers / 1 worker at 64 clients (ONNX_INTRA_OP_THREADS=1 each): ${f(ratios.twoWorkersOverOne, 2)}x  (target >= 1.7: ${verdict(ratios.twoWorkersOverOne >= 1.7)})`,
+    `  the machine's own ceiling: the model alone in 2 processes at once / 1 process (batch ${raw.parallel.batch}): ${f(ratios.twoRawProcessesOverOne, 2)}x (${f(raw.parallel.one)} -> ${f(raw.parallel.two)} texts/s)`,
     `  the same with ${BIG_REQUEST} texts per request (the gateway's share of the CPU shrinks): ${f(ratios.twoWorkersOverOneBigRequests, 2)}x; 1 worker with ${BIG_REQUEST} texts per request / raw: ${f(ratios.bigRequestsOverRaw, 3)}`,
     `worker RSS with the model loaded: ${f(rss.worker1 / 1024, 0)} MiB (peak during the run ${f(rss.worker1Peak / 1024, 0)} MiB); api RSS ${f(rss.api / 1024, 0)} MiB`,
     `%cpu = percent of one core over the measured window (from /proc/<pid>/stat); others = the rest of the host (other tenants); ${cpus().length} cores = ${cpus().length * 100}%`,
@@ -510,12 +578,13 @@ async function main(): Promise<void> {
 
   if (JSON_OUT) {
     const settings = { durationS: DURATION_MS / 1000, warmupS: WARMUP_MS / 1000, cpus: cpus().length, node: process.version, env: passThrough() };
-    writeFileSync(JSON_OUT, JSON.stringify({ settings, raw: raw.results, endToEnd: e2e, ratios, rssKiB: rss }, null, 2) + '\n');
+    writeFileSync(JSON_OUT, JSON.stringify({ settings, raw: raw.results, rawParallel: raw.parallel, endToEnd: e2e, ratios, rssKiB: rss }, null, 2) + '\n');
     log(`figures written to ${JSON_OUT}`);
   }
 }
 
-main().then(
+const child = process.argv.indexOf('--raw-child');
+(child >= 0 ? rawChild(process.argv[child + 1], Number(process.argv[child + 2])) : main()).then(
   () => process.exit(0),
   (err) => {
     console.error(err);
