@@ -49,7 +49,8 @@ export async function loadServedModel(config: ModelConfig, logger: Logger): Prom
       // A worker without its model cannot serve: stop (draining what can be answered) and let the
       // orchestrator restart it; jobs it held go back to the queue through the stalled check.
       logger.fatal({ msg: 'inference thread died, stopping the worker', err: err.message });
-      process.exitCode = 1;
+      // The graceful shutdown ends with process.exit(0); the exit code must still say it failed.
+      process.once('exit', () => (process.exitCode = 1));
       process.kill(process.pid, 'SIGTERM');
     },
   );

@@ -30,18 +30,18 @@ export class PredictionProcessor extends WorkerHost implements OnApplicationBoot
 
   /** Tell the gateway what is served, for /performance and /args. */
   async onApplicationBootstrap(): Promise<void> {
-    const { info: classifier, version } = this.model;
+    const served = this.model.info;
     const info: ModelInfo = {
-      version,
-      labels: classifier.labels,
-      args: classifier.args,
-      performance: classifier.performance,
+      version: this.model.version,
+      labels: served.labels,
+      args: served.args,
+      performance: served.performance,
       loadedAt: new Date().toISOString(),
     };
     const client = await this.queue.client;
     await client.set(modelInfoKey(this.config.get('QUEUE_PREFIX')), JSON.stringify(info));
     this.batcher.onBacklog((texts) => this.pace(texts));
-    this.logger.log({ msg: 'worker ready', worker: WORKER_ID, version });
+    this.logger.log({ msg: 'worker ready', worker: WORKER_ID, version: this.model.version });
   }
 
   /**
