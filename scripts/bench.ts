@@ -4,7 +4,7 @@
  *   npm run build && npm run bench -- [--duration 10] [--warmup 2] [--json bench.json]
  *
  * In one run on one machine it measures
- *   (a) raw in-process inference throughput (texts/s) at batch 1, 8, 32, one ONNX intra-op thread;
+ *   (a) raw in-process inference throughput (texts/s) at batch 1, 8, 16, 32, one ONNX intra-op thread;
  *   (b) end-to-end throughput through the built api + worker at 1, 8, 64 concurrent clients
  *       (one text per request, keep-alive HTTP, loopback);
  *   (c) p50/p95/p99 latency at 1 client, raw batch 1 vs end-to-end;
@@ -36,7 +36,7 @@ const DURATION_MS = Number(arg('duration', '10')) * 1000;
 const WARMUP_MS = Number(arg('warmup', '2')) * 1000;
 const RAW_DURATION_MS = Number(arg('raw-duration', String(DURATION_MS / 2000))) * 1000;
 const JSON_OUT = arg('json');
-const RAW_BATCHES = [1, 8, 32];
+const RAW_BATCHES = [1, 8, 16, 32]; // 16: the default BATCH_MAX_SIZE
 const CLIENTS = [1, 8, 64];
 /**
  * Texts per request in the extra 64-client phases. One text per request is the gateway's worst
