@@ -140,4 +140,22 @@ describe('InferenceBatcher', () => {
     // d and e arrive in the same turn: one batch of two, in the thread.
     expect(calls).toEqual(['alone:a', 'batch:b,c', 'batch:d,e']);
   });
+
+  it('hands the next batch to the model before resuming the callers of the finished one', async () => {
+    const events: string[] = [];
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const batcher = new InferenceBatcher(
+      async (t: string[]) => {
+        events.push(`infer ${t.join(',')}`);
+        await sleep(10);
+        return t;
+      },
+      { maxBatchSize: 8, maxWaitMs: 0 },
+    );
+    const a = batcher.predict(['a']).then(() => events.push('a resumed'));
+    await sleep(3); // [a] is running
+    const b = batcher.predict(['b', 'c']).then(() => events.push('b,c resumed'));
+    await Promise.all([a, b]);
+    expect(events).toEqual(['infer a', 'infer b,c', 'a resumed', 'b,c resumed']);
+  });
 });

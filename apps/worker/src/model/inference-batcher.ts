@@ -20,7 +20,8 @@ interface PendingText<R> {
  * Micro-batching across jobs: texts from concurrent jobs are gathered into one padded
  * inference of at most `maxBatchSize`. Exactly one inference runs at a time (in the inference
  * thread, see ModelThread); the texts of jobs BullMQ hands over meanwhile form the next batch,
- * so batches fill under load by themselves ("continuous batching"). Before taking each batch
+ * so batches fill under load by themselves ("continuous batching"), and the next batch goes to
+ * the model before the previous one's jobs are completed. Before the first batch after idling
  * the batcher yields one event-loop turn (setImmediate), so that jobs whose Redis replies are
  * already there join it. `maxWaitMs` > 0 additionally holds the first text of an idle batcher
  * back for company, which only trades low-load latency for slightly bigger batches at
@@ -83,27 +84,61 @@ export class InferenceBatcher<R = unknown> {
     if (this.running) return;
     this.running = true;
     try {
-      while (this.pending.length > 0) {
-        // Let jobs whose replies are already in (this event-loop turn) join the batch.
-        await yieldToEventLoop();
-        const batch = this.pending.splice(0, this.options.maxBatchSize);
-        this.backlogChanged();
-        const infer = this.inferAlone && batch.length === 1 && this.pending.length === 0 ? this.inferAlone : this.infer;
-        const started = performance.now();
-        try {
-          const results = await infer(batch.map((item) => item.text));
-          if (results.length !== batch.length) throw new Error(`model returned ${results.length} results for ${batch.length} texts`);
-          batch.forEach((item, i) => item.resolve(results[i]));
-        } catch (err) {
-          batch.forEach((item) => item.reject(err));
-        }
-        const stats = { size: batch.length, ms: performance.now() - started };
-        for (const listener of this.listeners) listener(stats);
+      // Let jobs whose replies are already in (this event-loop turn) join the first batch.
+      await yieldToEventLoop();
+      let current: RunningBatch<R> | undefined = this.startBatch();
+      while (current) {
+        const outcome = await current.outcome;
+        // Texts that came during the inference form the next batch. It goes to the model before
+        // this batch is settled: settling runs the jobs' completion work (replies, Redis writes)
+        // on this thread, which the model (in its own thread) need not wait for. A lone text runs
+        // on this thread, so it starts after.
+        const next = this.pending.length > 0 && !this.wouldRunAlone() ? this.startBatch() : undefined;
+        this.settle(current, outcome);
+        current = next ?? (this.pending.length > 0 ? this.startBatch() : undefined);
       }
     } finally {
       this.running = false;
     }
   }
+
+  private wouldRunAlone(): boolean {
+    return this.inferAlone !== undefined && this.pending.length === 1;
+  }
+
+  private startBatch(): RunningBatch<R> {
+    const alone = this.wouldRunAlone();
+    const batch = this.pending.splice(0, this.options.maxBatchSize);
+    this.backlogChanged();
+    const infer = alone ? this.inferAlone! : this.infer;
+    const started = performance.now();
+    const outcome = infer(batch.map((item) => item.text)).then(
+      (results): BatchOutcome<R> => ({ results, ms: performance.now() - started }),
+      (error: unknown): BatchOutcome<R> => ({ error, ms: performance.now() - started }),
+    );
+    return { batch, outcome };
+  }
+
+  private settle({ batch }: RunningBatch<R>, outcome: BatchOutcome<R>): void {
+    const { results } = outcome;
+    let error = outcome.error;
+    if (!error && results?.length !== batch.length) error = new Error(`model returned ${results?.length} results for ${batch.length} texts`);
+    if (error) batch.forEach((item) => item.reject(error));
+    else batch.forEach((item, i) => item.resolve(results![i]));
+    const stats = { size: batch.length, ms: outcome.ms };
+    for (const listener of this.listeners) listener(stats);
+  }
+}
+
+interface BatchOutcome<R> {
+  results?: R[];
+  error?: unknown;
+  ms: number;
+}
+
+interface RunningBatch<R> {
+  batch: PendingText<R>[];
+  outcome: Promise<BatchOutcome<R>>;
 }
 
 function yieldToEventLoop(): Promise<void> {
