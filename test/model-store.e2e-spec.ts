@@ -68,4 +68,12 @@ describe('worker start-up from the DVC store', () => {
     await worker.waitForLog(/worker ready/, 90_000);
     expect(await worker.stop('SIGTERM')).toBe(0);
   });
+
+  it('a SIGTERM while the model loads is held until start-up ends, then the worker stops cleanly (exit 0)', async () => {
+    const worker = startWorker();
+    await worker.waitForLog(/model materialized/, 90_000);
+    const code = await worker.stop('SIGTERM', 60_000);
+    if (code !== 0) console.log(worker.output.join('\n'));
+    expect(code).toBe(0);
+  });
 });

@@ -41,6 +41,9 @@ export class PredictionProcessor extends WorkerHost implements OnApplicationBoot
     const client = await this.queue.client;
     await client.set(modelInfoKey(this.config.get('QUEUE_PREFIX')), JSON.stringify(info));
     this.batcher.onBacklog((texts) => this.pace(texts));
+    // Ready means its Redis connections are up: closing BullMQ connections that are still being
+    // set up (a SIGTERM right at start) ends in an unhandled 'error' and exit 1.
+    await this.worker.waitUntilReady();
     this.logger.log({ msg: 'worker ready', worker: WORKER_ID, version: this.model.version });
   }
 
