@@ -20,6 +20,14 @@ import { JobLostError, JobTimeoutError, PredictionReplies } from './prediction-r
 /** How stale the gateway's view of the queue depth may be; adds in between are counted locally. */
 const WAITING_REFRESH_MS = 100;
 
+/** A job the gateway added: its requests and the outcome its waiter will get. */
+interface QueuedJob {
+  id: string;
+  data: PredictionJobData;
+  requests: PendingRequest[];
+  outcome: Promise<PredictionJobResult>;
+}
+
 /** A request waiting for the next flush, and how to answer it. */
 interface PendingRequest {
   texts: string[];
@@ -86,7 +94,7 @@ export class PredictionService {
   private async flush(): Promise<void> {
     this.flushScheduled = false;
     const groups = groupRequests(this.pending.splice(0), this.maxTexts);
-    const jobs = groups.map((requests) => {
+    const jobs = groups.map((requests): QueuedJob => {
       const id = this.replies.nextJobId();
       const data: PredictionJobData = {
         texts: requests.flatMap((r) => r.texts),
@@ -121,7 +129,7 @@ export class PredictionService {
   }
 
   /** Waits for one job and hands each of its requests its own slice of the predictions. */
-  private async answer(job: { id: string; data: PredictionJobData; requests: PendingRequest[]; outcome: Promise<PredictionJobResult> }): Promise<void> {
+  private async answer(job: QueuedJob): Promise<void> {
     const { id: jobId, requests } = job;
     for (const { requestId, texts } of requests) this.logger.debug?.({ msg: 'job queued', requestId, jobId, texts: texts.length });
     let result: PredictionJobResult;
