@@ -137,25 +137,11 @@ async function benchRaw(): Promise<{ results: RawResult[]; benchCpu: number; par
     const cpuBefore = process.cpuUsage();
     let wall = 0;
     for (const batch of RAW_BATCHES) {
-      let next = 0;
-      const take = () => Array.from({ length: batch }, () => TEXTS[next++ % TEXTS.length]);
-      const warmEnd = performance.now() + Math.min(WARMUP_MS, 1000);
-      while (performance.now() < warmEnd) await classifier.predict(take());
-      const latencies: number[] = [];
-      let texts = 0;
-      const cpu0 = process.cpuUsage();
-      const started = performance.now();
-      while (performance.now() - started < RAW_DURATION_MS) {
-        const t0 = performance.now();
-        await classifier.predict(take());
-        latencies.push(performance.now() - t0);
-        texts += batch;
-      }
-      const seconds = (performance.now() - started) / 1000;
-      wall += seconds;
-      const cpu1 = process.cpuUsage(cpu0);
-      results.push({ batch, textsPerSec: texts / seconds, cpuMsPerText: (cpu1.user + cpu1.system) / 1000 / texts, latency: batch === 1 ? latencyOf(latencies) : undefined });
-      log(`raw batch ${batch}: ${(texts / seconds).toFixed(0)} texts/s`);
+      const run = await runRaw(classifier, batch, Math.min(WARMUP_MS, 1000));
+      wall += run.seconds;
+      const textsPerSec = run.texts / run.seconds;
+      results.push({ batch, textsPerSec, cpuMsPerText: run.cpuMs / run.texts, latency: batch === 1 ? latencyOf(run.latencies) : undefined });
+      log(`raw batch ${batch}: ${textsPerSec.toFixed(0)} texts/s`);
     }
     const used = process.cpuUsage(cpuBefore);
     await classifier.dispose();
@@ -214,19 +200,41 @@ async function benchRawParallel(modelDir: string, batch: number): Promise<RawPar
 /** `--raw-child <modelDir> <batch>`: loads the model, prints "ready", runs RAW_DURATION_MS after "go" on stdin, prints its texts/s. */
 async function rawChild(modelDir: string, batch: number): Promise<void> {
   const classifier = await TagClassifier.load(modelDir, { intraOpThreads: 1, interOpThreads: 1 });
+  const run = await runRaw(classifier, batch, 1000, async () => {
+    process.stdout.write('ready\n');
+    await new Promise((go) => process.stdin.once('data', go));
+  });
+  process.stdout.write(JSON.stringify({ textsPerSec: run.texts / run.seconds }) + '\n');
+}
+
+/**
+ * The classifier alone on batches of `batch` texts (cycling TEXTS): `warmupMs` of warm-up, then
+ * `beforeMeasuring`, then RAW_DURATION_MS measured (texts, seconds, per-call latencies, CPU ms).
+ */
+async function runRaw(
+  classifier: TagClassifier,
+  batch: number,
+  warmupMs: number,
+  beforeMeasuring: () => Promise<void> = async () => undefined,
+): Promise<{ texts: number; seconds: number; latencies: number[]; cpuMs: number }> {
   let next = 0;
   const take = () => Array.from({ length: batch }, () => TEXTS[next++ % TEXTS.length]);
-  const warmEnd = performance.now() + 1000;
+  const warmEnd = performance.now() + warmupMs;
   while (performance.now() < warmEnd) await classifier.predict(take());
-  process.stdout.write('ready\n');
-  await new Promise((go) => process.stdin.once('data', go));
+  await beforeMeasuring();
+  const latencies: number[] = [];
   let texts = 0;
+  const cpu0 = process.cpuUsage();
   const started = performance.now();
   while (performance.now() - started < RAW_DURATION_MS) {
+    const t0 = performance.now();
     await classifier.predict(take());
+    latencies.push(performance.now() - t0);
     texts += batch;
   }
-  process.stdout.write(JSON.stringify({ textsPerSec: texts / ((performance.now() - started) / 1000) }) + '\n');
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  return { texts, seconds, latencies, cpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
 // ---------------------------------------------------------------- stack
