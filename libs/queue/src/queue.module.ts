@@ -1,7 +1,7 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { redisConnection, TagserveConfig } from '@tagserve/config';
+import { redisConnectionFrom, TagserveConfig } from '@tagserve/config';
 import { PREDICTION_QUEUE } from './prediction-job';
 
 /** BullMQ root connection plus the prediction queue, as the gateway and the worker both see it. */
@@ -10,12 +10,7 @@ import { PREDICTION_QUEUE } from './prediction-job';
     BullModule.forRootAsync({
       inject: [ConfigService],
       useFactory: (config: ConfigService<TagserveConfig, true>) => ({
-        connection: redisConnection({
-          REDIS_HOST: config.get('REDIS_HOST'),
-          REDIS_PORT: config.get('REDIS_PORT'),
-          REDIS_PASSWORD: config.get('REDIS_PASSWORD'),
-          REDIS_DB: config.get('REDIS_DB'),
-        }),
+        connection: redisConnectionFrom(config),
         prefix: config.get('QUEUE_PREFIX'),
       }),
     }),

@@ -1,7 +1,7 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { redisConnection, TagserveConfig } from '@tagserve/config';
+import { redisConnectionFrom, TagserveConfig } from '@tagserve/config';
 import { parseReply, PREDICTION_QUEUE, PredictionJobResult, PredictionReply, replyChannel } from '@tagserve/queue';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -50,12 +50,7 @@ export class PredictionReplies implements OnModuleInit, OnApplicationShutdown {
   ) {
     this.channel = replyChannel(config.get('QUEUE_PREFIX'), this.gatewayId);
     this.subscriber = new Redis({
-      ...redisConnection({
-        REDIS_HOST: config.get('REDIS_HOST'),
-        REDIS_PORT: config.get('REDIS_PORT'),
-        REDIS_PASSWORD: config.get('REDIS_PASSWORD'),
-        REDIS_DB: config.get('REDIS_DB'),
-      }),
+      ...redisConnectionFrom(config),
       connectionName: `tagserve-replies-${this.gatewayId}`,
       lazyConnect: true,
     });
