@@ -1,4 +1,4 @@
-import { PredictionJobData, PredictionJobResult } from '@tagserve/queue';
+import { PREDICTION_QUEUE, PredictionJobData, PredictionJobResult } from '@tagserve/queue';
 import { Job, UnrecoverableError, Worker } from 'bullmq';
 import type Redis from 'ioredis';
 import { send, sleep } from './support/http';
@@ -41,7 +41,7 @@ describe('reply channel: answers published by workers, job state as the fallback
 
   /** A bare BullMQ worker that completes (or fails) jobs but never publishes a reply: every reply is "lost". */
   function startSilentWorker(process: (job: Job<PredictionJobData>) => Promise<PredictionJobResult>): Worker {
-    return new Worker(Q.split(':')[1], process, {
+    return new Worker(PREDICTION_QUEUE, process, {
       prefix: 'tagserve',
       connection: { host: '127.0.0.1', port: stack.redis.port, password: stack.redis.password || undefined, maxRetriesPerRequest: null },
     });

@@ -40,20 +40,23 @@ export async function loadServedModel(config: ModelConfig, logger: Logger): Prom
   logger.log({ msg: 'model materialized from DVC store', version: out.md5, files, copied, verified: files });
 
   const runtime = { intraOpThreads: config.ONNX_INTRA_OP_THREADS, interOpThreads: config.ONNX_INTER_OP_THREADS };
-  const here = await TagClassifier.load(resolve(config.MODEL_DIR), runtime);
-  await here.warmUp();
-  const thread = await ModelThread.start(
-    resolve(config.MODEL_DIR),
-    runtime,
-    (err) => {
+  const artifactDir = resolve(config.MODEL_DIR);
+  // Both copies load at once: the thread's in its own isolate, this one here.
+  const [here, thread] = await Promise.all([
+    (async () => {
+      const classifier = await TagClassifier.load(artifactDir, runtime);
+      await classifier.warmUp();
+      return classifier;
+    })(),
+    ModelThread.start(artifactDir, runtime, (err) => {
       // A worker without its model cannot serve: stop (draining what can be answered) and let the
       // orchestrator restart it; jobs it held go back to the queue through the stalled check.
       logger.fatal({ msg: 'inference thread died, stopping the worker', err: err.message });
       // The graceful shutdown ends with process.exit(0); the exit code must still say it failed.
       process.once('exit', () => (process.exitCode = 1));
       process.kill(process.pid, 'SIGTERM');
-    },
-  );
+    }),
+  ]);
   logger.log({ msg: 'model loaded and warmed up', version: out.md5, labels: thread.info.labels, ms: Date.now() - started });
   return {
     info: thread.info,

@@ -17,6 +17,8 @@ export class PredictionProcessor extends WorkerHost implements OnApplicationBoot
   private lastError?: string;
   /** Jobs this worker holds right now (in process()). */
   private held = 0;
+  private readonly concurrency: number;
+  private readonly batchSize: number;
 
   constructor(
     private readonly model: ServedModel,
@@ -26,6 +28,8 @@ export class PredictionProcessor extends WorkerHost implements OnApplicationBoot
     private readonly metrics: WorkerMetricsService,
   ) {
     super();
+    this.concurrency = config.get('WORKER_CONCURRENCY');
+    this.batchSize = config.get('BATCH_MAX_SIZE');
   }
 
   /** Tell the gateway what is served, for /performance and /args. */
@@ -54,8 +58,7 @@ export class PredictionProcessor extends WorkerHost implements OnApplicationBoot
    * this a busy worker would keep taking jobs as eagerly as an idle one.)
    */
   private pace(backlogTexts: number): void {
-    const concurrency = this.config.get('WORKER_CONCURRENCY');
-    this.worker.concurrency = backlogTexts >= this.config.get('BATCH_MAX_SIZE') ? Math.max(1, Math.min(this.held, concurrency)) : concurrency;
+    this.worker.concurrency = backlogTexts >= this.batchSize ? Math.max(1, Math.min(this.held, this.concurrency)) : this.concurrency;
   }
 
   /**
