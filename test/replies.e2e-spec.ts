@@ -14,7 +14,7 @@ function silentResult(job: Job<PredictionJobData>): PredictionJobResult {
     predictions: job.data.texts.map((text) => ({ input_text: text, predicted_tag: LABELS[1], predicted_probabilities: probabilities })),
     worker: 'silent-test-worker',
     modelVersion: 'test',
-    inferenceMs: 0,
+    timings: { queueMs: 0, batchWaitMs: 0, modelMs: 0 },
   };
 }
 
