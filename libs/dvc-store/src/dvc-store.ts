@@ -163,21 +163,6 @@ export async function materialize(opts: { dvcFile: string; storeDir: string; tar
   return { out, files: entries.length, copied, verified, removed };
 }
 
-/** Check that targetDir holds exactly the manifest's files with the right md5s (extra files are an error). */
-export async function verifyTree(targetDir: string, storeDir: string, out: DvcOut): Promise<void> {
-  const entries = await loadManifest(storeDir, validateOut(out, 'out'));
-  for (const e of entries) {
-    const dest = targetPath(targetDir, e.relpath);
-    const s = await lstat(dest).catch(() => null);
-    if (!s?.isFile()) throw new DvcStoreError(`'${e.relpath}' is missing from '${targetDir}' (or is not a regular file)`);
-    const actual = await md5File(dest);
-    if (actual !== e.md5) throw new DvcChecksumError(e.relpath, e.md5, actual, `in '${targetDir}'`);
-  }
-  const known = new Set(entries.map((e) => e.relpath));
-  const extra = (await listFiles(targetDir, true)).map((f) => f.relpath).filter((rel) => !known.has(rel));
-  if (extra.length) throw new DvcStoreError(`'${targetDir}' has files not in ${out.md5}: ${extra.join(', ')}`);
-}
-
 // ---------------------------------------------------------------------------------------------
 
 function validateOut(value: unknown, where: string): DvcOut {
@@ -263,17 +248,16 @@ async function putObject(dest: string, expectedMd5: string, expectedSize: number
 
 /**
  * Every regular file under dir, relpaths with '/'. Symlinks to files are followed (their content is
- * stored, as DVC does); symlinked directories are not descended into. With `lstatOnly`, symlinks are
- * reported as entries themselves (used to spot strays without following them).
+ * stored, as DVC does); symlinked directories are not descended into.
  */
-async function listFiles(dir: string, lstatOnly = false): Promise<{ relpath: string; abs: string }[]> {
+async function listFiles(dir: string): Promise<{ relpath: string; abs: string }[]> {
   const result: { relpath: string; abs: string }[] = [];
   const walk = async (abs: string, rel: string): Promise<void> => {
     for (const d of await readdir(abs, { withFileTypes: true })) {
       const childAbs = path.join(abs, d.name);
       const childRel = rel ? `${rel}/${d.name}` : d.name;
       if (d.isDirectory()) await walk(childAbs, childRel);
-      else if (d.isFile() || (d.isSymbolicLink() && (lstatOnly || (await isFileFollowingLinks(childAbs))))) {
+      else if (d.isFile() || (d.isSymbolicLink() && (await isFileFollowingLinks(childAbs)))) {
         result.push({ relpath: childRel, abs: childAbs });
       }
     }

@@ -4,7 +4,6 @@ export {
   objectPath,
   pushDirectory,
   readDvcFile,
-  verifyTree,
   writeDvcFile,
   type DvcOut,
   type MaterializeResult,
