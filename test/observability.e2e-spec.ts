@@ -2,6 +2,7 @@ import { freePort } from './support/redis-server';
 import { jsonLines, metricValue, send } from './support/http';
 import { predictionProblem, sampleTexts } from './support/predictions';
 import { Stack } from './support/stack';
+import { waitFor } from './support/wait-for';
 
 /** Prometheus metrics on the api and on the worker move with predictions; JSON logs carry the request id end to end. */
 describe('observability', () => {
@@ -68,10 +69,10 @@ describe('observability', () => {
     const [worker] = stack.workers;
     await worker.stop('SIGTERM');
     const pending = send(`${stack.url}/predict`, { body: { texts: sampleTexts(1, 'depth') }, timeoutMs: 60_000 });
-    let waiting = 0;
-    for (let i = 0; i < 50 && waiting === 0; i++) {
-      waiting = metricValue((await send(`${stack.url}/metrics`, { method: 'GET' })).text, 'tagserve_queue_jobs', { state: 'waiting' }) ?? 0;
-    }
+    const waiting = await waitFor(
+      async () => metricValue((await send(`${stack.url}/metrics`, { method: 'GET' })).text, 'tagserve_queue_jobs', { state: 'waiting' }),
+      { what: 'a waiting job in tagserve_queue_jobs' },
+    );
     expect(waiting).toBe(1);
     expect(metricValue((await send(`${stack.url}/metrics`, { method: 'GET' })).text, 'tagserve_workers')).toBe(0);
     await stack.startWorker();
