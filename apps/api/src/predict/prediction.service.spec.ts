@@ -147,19 +147,20 @@ describe('PredictionService', () => {
   });
 
   it('packs whole requests into jobs of at most MAX_TEXTS texts, added together with addBulk', async () => {
-    const settled = predictAll(['a', 'b', 'c'], ['d'], ['e', 'f'], ['g', 'h', 'i', 'j', 'k']);
+    const requests = [['a', 'b', 'c'], ['d'], ['e'], ['f', 'g'], ['h', 'i', 'j', 'k', 'l']];
+    const settled = predictAll(...requests);
     await until('the jobs to be added', () => queue.adds.length === 1);
     expect(queue.calls).toEqual(['addBulk']);
     const jobs = queue.adds[0];
-    // MAX_TEXTS = 4: [3 + 1], [2] (2 + 5 would not fit), and a request larger than MAX_TEXTS alone.
-    expect(jobs.map((j) => j.data.texts)).toEqual([['a', 'b', 'c', 'd'], ['e', 'f'], ['g', 'h', 'i', 'j', 'k']]);
-    expect(jobs.map((j) => j.data.requests.map((r) => r.requestId))).toEqual([['req-0', 'req-1'], ['req-2'], ['req-3']]);
+    // MAX_TEXTS = 4: [3 + 1] is full, [1 + 2] cannot take 5 more, and a request larger than MAX_TEXTS goes alone.
+    expect(jobs.map((j) => j.data.texts)).toEqual([['a', 'b', 'c', 'd'], ['e', 'f', 'g'], ['h', 'i', 'j', 'k', 'l']]);
+    expect(jobs.map((j) => j.data.requests.map((r) => r.requestId))).toEqual([['req-0', 'req-1'], ['req-2', 'req-3'], ['req-4']]);
     expect(new Set(jobs.map((j) => j.opts.jobId)).size).toBe(3);
 
     // Answered out of order: each request still gets its own job's slice.
     for (const job of [...jobs].reverse()) replies.outcomes.get(job.opts.jobId)!.resolve(resultFor(job.data.texts));
     const answers = (await settled).map((s) => (s.status === 'fulfilled' ? s.value.predictions.map((p) => p.input_text) : s.reason));
-    expect(answers).toEqual([['a', 'b', 'c'], ['d'], ['e', 'f'], ['g', 'h', 'i', 'j', 'k']]);
+    expect(answers).toEqual(requests);
   });
 
   it('requests of a later turn go into a job of their own', async () => {
