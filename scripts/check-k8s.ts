@@ -1,0 +1,56 @@
+/**
+ * npm run check:k8s [-- dir...]: renders deploy/kubernetes/base and every overlay (or the given
+ * kustomization directories), validates each object against the Kubernetes and KEDA schemas, and
+ * runs the cross-object checks of scripts/k8s/manifest-checks.ts. Exit 1 on any problem.
+ * `-- --print dir` prints the rendered YAML instead, to compare with `kubectl kustomize dir`.
+ * No cluster is involved: see docs/kubernetes.md for what this does and does not prove.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { stringify } from 'yaml';
+import { configErrors, configKeys } from './k8s/config-keys';
+import { renderKustomization } from './k8s/kustomize-render';
+import { checkManifests } from './k8s/manifest-checks';
+import { schemaProblems } from './k8s/schema-validate';
+
+const ROOT = join(__dirname, '..');
+
+function defaultDirs(): string[] {
+  const overlays = join(ROOT, 'deploy/kubernetes/overlays');
+  const names = existsSync(overlays) ? readdirSync(overlays).sort() : [];
+  return [join(ROOT, 'deploy/kubernetes/base'), ...names.map((n) => join(overlays, n))];
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (args[0] === '--print') {
+    for (const o of args.slice(1).flatMap((dir) => renderKustomization(dir))) process.stdout.write(`---\n${stringify(o)}`);
+    return;
+  }
+  const dirs = args.length ? args : defaultDirs();
+  const schema = { keys: configKeys(), errors: configErrors };
+  let failed = 0;
+  for (const dir of dirs) {
+    const name = relative(process.cwd(), dir) || '.';
+    let problems: string[];
+    let summary = '';
+    try {
+      const objects = renderKustomization(dir);
+      const kinds = new Map<string, number>();
+      for (const o of objects) kinds.set(o.kind, (kinds.get(o.kind) ?? 0) + 1);
+      summary = [...kinds].map(([kind, n]) => `${n} ${kind}`).join(', ');
+      problems = [...(await schemaProblems(objects)), ...checkManifests(objects, schema)];
+    } catch (err) {
+      problems = [(err as Error).message];
+    }
+    if (problems.length) failed++;
+    process.stdout.write(`${problems.length ? 'FAIL' : 'ok  '} ${name}${summary ? `: ${summary}` : ''}\n`);
+    for (const p of problems) process.stdout.write(`     - ${p}\n`);
+  }
+  if (failed) {
+    process.stdout.write(`${failed} of ${dirs.length} kustomizations have problems\n`);
+    process.exit(1);
+  }
+}
+
+void main();
