@@ -12,6 +12,7 @@ import { configErrors, configKeys } from './k8s/config-keys';
 import { renderKustomization } from './k8s/kustomize-render';
 import { checkManifests } from './k8s/manifest-checks';
 import { schemaProblems } from './k8s/schema-validate';
+import { unknownFieldCheck } from './k8s/unknown-fields';
 
 const ROOT = join(__dirname, '..');
 
@@ -29,22 +30,22 @@ async function main(): Promise<void> {
   }
   const dirs = args.length ? args : defaultDirs();
   const schema = { keys: configKeys(), errors: configErrors };
-  let failed = 0;
-  for (const dir of dirs) {
-    const name = relative(process.cwd(), dir) || '.';
-    let problems: string[];
-    let summary = '';
+  const rendered = dirs.map((dir) => {
     try {
-      const objects = renderKustomization(dir);
-      const kinds = new Map<string, number>();
-      for (const o of objects) kinds.set(o.kind, (kinds.get(o.kind) ?? 0) + 1);
-      summary = [...kinds].map(([kind, n]) => `${n} ${kind}`).join(', ');
-      problems = [...(await schemaProblems(objects)), ...checkManifests(objects, schema)];
+      return { dir, objects: renderKustomization(dir), problems: [] as string[] };
     } catch (err) {
-      problems = [(err as Error).message];
+      return { dir, objects: [], problems: [(err as Error).message] };
     }
+  });
+  const unknownFields = unknownFieldCheck(rendered.flatMap((r) => r.objects));
+  let failed = 0;
+  for (const { dir, objects, problems } of rendered) {
+    const kinds = new Map<string, number>();
+    for (const o of objects) kinds.set(o.kind, (kinds.get(o.kind) ?? 0) + 1);
+    if (objects.length) problems.push(...(await schemaProblems(objects)), ...unknownFields(objects), ...checkManifests(objects, schema));
     if (problems.length) failed++;
-    process.stdout.write(`${problems.length ? 'FAIL' : 'ok  '} ${name}${summary ? `: ${summary}` : ''}\n`);
+    const summary = [...kinds].map(([kind, n]) => `${n} ${kind}`).join(', ');
+    process.stdout.write(`${problems.length ? 'FAIL' : 'ok  '} ${relative(process.cwd(), dir) || '.'}${summary ? `: ${summary}` : ''}\n`);
     for (const p of problems) process.stdout.write(`     - ${p}\n`);
   }
   if (failed) {

@@ -15,7 +15,7 @@ interface ModelClass {
 }
 
 /** kubernetes-models/<group>/<version>/<Kind>; the core group has no segment ("v1"). */
-function modulePath(apiVersion: string, kind: string): string {
+export function modulePath(apiVersion: string, kind: string): string {
   const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
   if (group === 'keda.sh') return `@kubernetes-models/keda/keda.sh/${version}/${kind}`;
   return `kubernetes-models/${group ? `${group}/` : ''}${version}/${kind}`;
