@@ -32,6 +32,11 @@ export const configSchema = Joi.object({
   JOB_ATTEMPTS: Joi.number().integer().min(1).max(10).default(3),
   THROTTLE_TTL_MS: Joi.number().integer().min(1).default(60000),
   THROTTLE_LIMIT: Joi.number().integer().min(1).default(100000),
+  // API keys (apps/api/src/auth): comma-separated and/or a file with one per line; both empty = open API.
+  API_KEYS: Joi.string().allow('').default(''),
+  API_KEYS_FILE: Joi.string().allow('').default(''),
+  // With API keys set: /metrics stays open to scrapers without a key (true) or needs one (false).
+  METRICS_PUBLIC: Joi.boolean().default(true),
 
   // Worker
   MODEL_DVC_FILE: Joi.string().default('stores/model.dvc'),
@@ -73,6 +78,9 @@ export interface TagserveConfig {
   JOB_ATTEMPTS: number;
   THROTTLE_TTL_MS: number;
   THROTTLE_LIMIT: number;
+  API_KEYS: string;
+  API_KEYS_FILE: string;
+  METRICS_PUBLIC: boolean;
   MODEL_DVC_FILE: string;
   DVC_STORE_DIR: string;
   MODEL_DIR: string;
