@@ -76,6 +76,15 @@ describe('manifest checks', () => {
     ]);
   });
 
+  it('a secret written into a ConfigMap or a literal env value fails', () => {
+    const dir = overlay('patches:\n  - path: p.yaml\n', {
+      'p.yaml': `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: tagserve-api\ndata:\n  API_KEYS: 0123456789abcdef0123\n`,
+    });
+    expect(checkManifests(renderKustomization(dir), schema)).toEqual([
+      'Deployment tagserve/tagserve-api container api: API_KEYS has a value in the manifests; take it from a Secret (valueFrom.secretKeyRef)',
+    ]);
+  });
+
   it('a setting the schema requires but no manifest sets fails', () => {
     const objects = renderKustomization(BASE);
     const strict = { ...schema, keys: { ...schema.keys, required: new Set(['QUEUE_PREFIX', 'THROTTLE_LIMIT']) } };

@@ -27,6 +27,8 @@ interface AppContainer {
 // Parameters of KEDA's `redis` scaler (keda.sh/docs/2.x/scalers/redis-lists); anything else is a typo.
 const REDIS_SCALER_PARAMS = new Set(['address', 'host', 'port', 'addressFromEnv', 'hostFromEnv', 'portFromEnv', 'usernameFromEnv', 'passwordFromEnv', 'listName', 'listLength', 'activationListLength', 'databaseIndex', 'enableTLS', 'unsafeSsl']);
 const WORKLOADS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'Job']);
+// Settings that are secrets: they may come from a Secret, never from a literal or a ConfigMap in git.
+const SECRET_SETTINGS = ['REDIS_PASSWORD', 'API_KEYS'];
 
 export interface ConfigSchemaView {
   keys: ConfigKeys;
@@ -97,6 +99,7 @@ function checkEnv(app: AppContainer, schema: ConfigSchemaView): string[] {
   const problems = [...app.names].filter((n) => !schema.keys.known.has(n)).map((n) => `${where}: ${n} is not a setting the config schema knows`);
   for (const key of schema.keys.required) if (!app.names.has(key)) problems.push(`${where}: ${key} is required by the config schema but not set`);
   for (const message of schema.errors(app.env)) problems.push(`${where}: ${message}`);
+  for (const key of SECRET_SETTINGS) if (app.env[key]) problems.push(`${where}: ${key} has a value in the manifests; take it from a Secret (valueFrom.secretKeyRef)`);
   return problems;
 }
 
