@@ -109,13 +109,19 @@ function applyPatch(objects: K8sObject[], patch: K8sObject, path: string): K8sOb
 
 /**
  * Strategic merge: maps merge key by key, null deletes a key. Lists of built-in kinds merge by
- * their patch merge key; other lists, and every list of a custom resource (kustomize has no
- * schema for those), are replaced.
+ * their patch merge key, other built-in lists are replaced. A custom resource has no schema, so
+ * kustomize (kyaml since v5) merges its lists by `name` when every element has one and replaces
+ * them when none has; a mix is refused, since older kustomize releases inferred other keys.
  */
 export function mergePatch(target: unknown, patch: unknown, builtin: boolean, path: string, field = ''): unknown {
   if (Array.isArray(patch)) {
-    const key = builtin ? MERGE_KEYS[field] : undefined;
     if (builtin && UNSUPPORTED_MERGE_LISTS.has(field)) throw new KustomizeError(`${path}: merging the list '${field}' is not supported`);
+    let key = builtin ? MERGE_KEYS[field] : undefined;
+    if (!builtin && Array.isArray(target)) {
+      const named = [...target, ...patch].map((e) => isMap(e) && typeof e.name === 'string');
+      if (named.every(Boolean)) key = 'name';
+      else if (named.some(Boolean)) throw new KustomizeError(`${path}: list '${field}' mixes elements with and without a name: kustomize releases merge it differently`);
+    }
     if (!key || !Array.isArray(target)) return patch;
     const merged = [...target];
     for (const item of patch as Json[]) {
