@@ -1,7 +1,8 @@
 /**
  * npm run check:k8s [-- dir...]: renders deploy/kubernetes/base and every overlay (or the given
  * kustomization directories), validates each object against the Kubernetes and KEDA schemas, and
- * runs the cross-object checks of scripts/k8s/manifest-checks.ts. Exit 1 on any problem.
+ * runs the cross-object checks of scripts/k8s/manifest-checks.ts; where kubectl is installed, the
+ * rendering must also equal `kubectl kustomize`. Exit 1 on any problem.
  * `-- --print dir` prints the rendered YAML instead, to compare with `kubectl kustomize dir`.
  * No cluster is involved: see docs/kubernetes.md for what this does and does not prove.
  */
@@ -9,6 +10,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { stringify } from 'yaml';
 import { configErrors, configKeys } from './k8s/config-keys';
+import { kubectlKustomize, kubectlVersion, renderDifferences } from './k8s/kubectl-compare';
 import { renderKustomization } from './k8s/kustomize-render';
 import { checkManifests } from './k8s/manifest-checks';
 import { schemaProblems } from './k8s/schema-validate';
@@ -38,11 +40,20 @@ async function main(): Promise<void> {
     }
   });
   const unknownFields = unknownFieldCheck(rendered.flatMap((r) => r.objects));
+  const kubectl = kubectlVersion();
+  process.stdout.write(kubectl ? `renderings compared with ${kubectl}\n` : 'kubectl not on PATH: renderings not compared with kustomize\n');
   let failed = 0;
   for (const { dir, objects, problems } of rendered) {
     const kinds = new Map<string, number>();
     for (const o of objects) kinds.set(o.kind, (kinds.get(o.kind) ?? 0) + 1);
     if (objects.length) problems.push(...(await schemaProblems(objects)), ...unknownFields(objects), ...checkManifests(objects, schema));
+    if (objects.length && kubectl) {
+      try {
+        problems.push(...renderDifferences(objects, kubectlKustomize(dir)));
+      } catch (err) {
+        problems.push((err as Error).message);
+      }
+    }
     if (problems.length) failed++;
     const summary = [...kinds].map(([kind, n]) => `${n} ${kind}`).join(', ');
     process.stdout.write(`${problems.length ? 'FAIL' : 'ok  '} ${relative(process.cwd(), dir) || '.'}${summary ? `: ${summary}` : ''}\n`);

@@ -48,7 +48,10 @@ export function renderKustomization(dir: string): K8sObject[] {
     const extra = Object.keys(patch).filter((key) => key !== 'path');
     if (typeof patch.path !== 'string' || extra.length) throw new KustomizeError(`${file}: only patches with a single 'path' are supported`);
     const path = resolve(dir, patch.path);
-    for (const doc of readDocuments(path)) objects = applyPatch(objects, asObject(doc, path), path);
+    const docs = readDocuments(path);
+    // kubectl 1.32 (kustomize v5.5) panics on a delete in a file of several patches.
+    if (docs.length > 1 && docs.some((d) => d.$patch === 'delete')) throw new KustomizeError(`${path}: put each $patch: delete in a file of its own`);
+    for (const doc of docs) objects = applyPatch(objects, asObject(doc, path), path);
   }
   if (k.namespace !== undefined) {
     const ns = String(k.namespace);
@@ -110,27 +113,22 @@ function applyPatch(objects: K8sObject[], patch: K8sObject, path: string): K8sOb
 /**
  * Strategic merge: maps merge key by key, null deletes a key. Lists of built-in kinds merge by
  * their patch merge key, other built-in lists are replaced. A custom resource has no schema, so
- * kustomize (kyaml since v5) merges its lists by `name` when every element has one and replaces
- * them when none has; a mix is refused, since older kustomize releases inferred other keys.
+ * its lists are replaced whole (as kubectl 1.32's kustomize v5.5 does: compared in check-k8s.ts).
  */
 export function mergePatch(target: unknown, patch: unknown, builtin: boolean, path: string, field = ''): unknown {
   if (Array.isArray(patch)) {
     if (builtin && UNSUPPORTED_MERGE_LISTS.has(field)) throw new KustomizeError(`${path}: merging the list '${field}' is not supported`);
-    let key = builtin ? MERGE_KEYS[field] : undefined;
-    if (!builtin && Array.isArray(target)) {
-      const named = [...target, ...patch].map((e) => isMap(e) && typeof e.name === 'string');
-      if (named.every(Boolean)) key = 'name';
-      else if (named.some(Boolean)) throw new KustomizeError(`${path}: list '${field}' mixes elements with and without a name: kustomize releases merge it differently`);
-    }
+    const key = builtin ? MERGE_KEYS[field] : undefined;
     if (!key || !Array.isArray(target)) return patch;
-    const merged = [...target];
-    for (const item of patch as Json[]) {
+    // kustomize's order (kyaml, compared with kubectl 1.32): the patch's elements in the patch's
+    // order, merged with their originals, then the originals the patch does not name.
+    const named = new Set((patch as Json[]).map((item) => item?.[key]));
+    const merged = (patch as Json[]).map((item) => {
       if (item?.$patch !== undefined) throw new KustomizeError(`${path}: $patch inside '${field}' not supported`);
-      const at = merged.findIndex((t) => (t as Json)?.[key] === item?.[key]);
-      if (at < 0) merged.push(item);
-      else merged[at] = mergePatch(merged[at], item, builtin, path, field);
-    }
-    return merged;
+      const original = target.find((t) => (t as Json)?.[key] === item?.[key]);
+      return original === undefined ? item : mergePatch(original, item, builtin, path, field);
+    });
+    return [...merged, ...target.filter((t) => !named.has((t as Json)?.[key]))];
   }
   if (!isMap(patch) || !isMap(target)) return patch;
   const merged: Json = { ...target };
@@ -151,12 +149,13 @@ function addLabels(o: K8sObject, entry: Json, file: string): K8sObject {
   if (extra.length) throw new KustomizeError(`${file}: labels.${extra.join(', ')} not supported (includeSelectors would change immutable selectors)`);
   const pairs = entry.pairs as Record<string, string>;
   const out: K8sObject = { ...o, metadata: { ...o.metadata, labels: { ...o.metadata.labels, ...pairs } } };
-  const template = (o.spec as Json | undefined)?.template as Json | undefined;
-  if (entry.includeTemplates === true && template) {
-    const meta = (template.metadata as Json | undefined) ?? {};
-    out.spec = { ...(o.spec as Json), template: { ...template, metadata: { ...meta, labels: { ...(meta.labels as Json), ...pairs } } } };
-  }
-  return out;
+  if (entry.includeTemplates !== true || !isMap(o.spec)) return out;
+  // kustomize's "templates": the pod template and a StatefulSet's volume claim templates.
+  const labelled = (t: Json) => ({ ...t, metadata: { ...(t.metadata as Json), labels: { ...((t.metadata as Json)?.labels as Json), ...pairs } } });
+  const spec: Json = { ...o.spec };
+  if (isMap(spec.template)) spec.template = labelled(spec.template);
+  if (o.kind === 'StatefulSet' && Array.isArray(spec.volumeClaimTemplates)) spec.volumeClaimTemplates = spec.volumeClaimTemplates.map(labelled);
+  return { ...out, spec };
 }
 
 interface ImageEntry {

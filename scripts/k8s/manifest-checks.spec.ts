@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { configErrors, configKeys } from './config-keys';
+import { renderDifferences } from './kubectl-compare';
 import { K8sObject, KustomizeError, renderKustomization } from './kustomize-render';
 import { checkManifests, ConfigSchemaView } from './manifest-checks';
 
@@ -49,13 +50,14 @@ describe('kustomize subset', () => {
     expect(checkManifests(objects, schema)).toEqual([]);
   });
 
-  it('merges containers and env by name, keeping what the patch does not name', () => {
+  it('merges containers and env by name in kustomize\'s order: the patch\'s elements first, then the rest', () => {
     const dir = overlay('patches:\n  - path: p.yaml\n', {
-      'p.yaml': workerPatch('      containers:\n        - name: worker\n          env:\n            - name: MODEL_DIR\n              value: /app/other\n'),
+      'p.yaml': workerPatch('      containers:\n        - name: worker\n          env:\n            - name: MODEL_DIR\n              value: /app/other\n            - name: LOG_LEVEL\n              value: debug\n'),
     });
     const [worker] = find(renderKustomization(dir), 'Deployment', 'tagserve-worker').spec.template.spec.containers;
-    expect(worker.env.map((e: any) => e.name)).toEqual(['REDIS_PASSWORD', 'MODEL_DIR', 'WORKER_HEARTBEAT_FILE']);
-    expect(worker.env[1].value).toBe('/app/other');
+    // The order kubectl 1.32 (kustomize v5.5) gives for this patch.
+    expect(worker.env.map((e: any) => e.name)).toEqual(['MODEL_DIR', 'LOG_LEVEL', 'REDIS_PASSWORD', 'WORKER_HEARTBEAT_FILE']);
+    expect(worker.env[0].value).toBe('/app/other');
     expect(worker.livenessProbe).toBeDefined();
   });
 
@@ -63,11 +65,22 @@ describe('kustomize subset', () => {
     const dir = overlay('configMapGenerator:\n  - name: x\n    literals: [A=1]\n');
     expect(() => renderKustomization(dir)).toThrow(KustomizeError);
     expect(() => renderKustomization(dir)).toThrow(/configMapGenerator not supported/);
-    // A custom resource's list where only some elements have a name: kustomize versions differ.
-    const mixed = overlay('patches:\n  - path: p.yaml\n', {
-      'p.yaml': 'apiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata:\n  name: tagserve-worker\nspec:\n  triggers:\n    - type: cpu\n      metadata:\n        value: "50"\n',
-    });
-    expect(() => renderKustomization(mixed)).toThrow(/mixes elements with and without a name/);
+    // kubectl 1.32 panics on this; refusing it keeps the overlays renderable by kubectl.
+    const deletes = ['v1\nkind: Service\nmetadata:\n  name: redis', 'v1\nkind: Service\nmetadata:\n  name: redis-headless'].map((d) => `$patch: delete\napiVersion: ${d}\n`);
+    const twoDeletes = overlay('patches:\n  - path: p.yaml\n', { 'p.yaml': deletes.join('---\n') });
+    expect(() => renderKustomization(twoDeletes)).toThrow(/each \$patch: delete in a file of its own/);
+  });
+});
+
+describe('comparison with kubectl kustomize', () => {
+  it('names the objects and the paths where two renderings differ', () => {
+    const base = renderKustomization(BASE);
+    const changed = base.map((o) => (o.kind === 'ConfigMap' && o.metadata.name === 'tagserve-api' ? { ...o, data: { ...(o.data as object), PORT: '9000' } } : o));
+    expect(renderDifferences(base, base)).toEqual([]);
+    expect(renderDifferences(base, changed.slice(1))).toEqual([
+      'ConfigMap tagserve/tagserve-redis: rendered only by scripts/k8s',
+      'ConfigMap tagserve/tagserve-api: .data.PORT ("8000" here, "9000" there) differs from kubectl kustomize',
+    ]);
   });
 });
 
@@ -104,10 +117,11 @@ describe('manifest checks', () => {
 
   it('a grace period not above SHUTDOWN_GRACE_MS fails; a scaler on the wrong key fails', () => {
     const dir = overlay('patches:\n  - path: p.yaml\n', {
-      'p.yaml': `${workerPatch('      terminationGracePeriodSeconds: 20\n')}\n---\napiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata:\n  name: tagserve-worker\nspec:\n  triggers:\n    - name: waiting\n      metadata:\n        listName: bull:predictions:wait\n`,
+      'p.yaml': `${workerPatch('      terminationGracePeriodSeconds: 20\n')}\n---\napiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata:\n  name: tagserve-worker\nspec:\n  triggers:\n    - type: redis\n      metadata:\n        address: redis.tagserve.svc:6379\n        listName: bull:predictions:wait\n        listLength: "16"\n`,
     });
     expect(checkManifests(renderKustomization(dir), schema)).toEqual([
       'ScaledObject tagserve/tagserve-worker: no redis trigger watches tagserve:predictions:wait, where BullMQ keeps waiting jobs',
+      'ScaledObject tagserve/tagserve-worker: no redis trigger watches tagserve:predictions:prioritized, where BullMQ keeps waiting jobs',
       'ScaledObject tagserve/tagserve-worker: trigger listName bull:predictions:wait is outside the queue tagserve:predictions',
       'Deployment tagserve/tagserve-worker: terminationGracePeriodSeconds 20 is not above SHUTDOWN_GRACE_MS 25000: the kubelet would SIGKILL jobs in flight',
     ]);
