@@ -60,7 +60,7 @@ describe('API keys: Bearer auth on every route but /health, per-key throttling, 
   });
 
   it('probes and (METRICS_PUBLIC defaults to true) metrics need no key; Swagger UI loads without one', async () => {
-    for (const path of ['/health/live', '/health/ready', '/metrics', '/docs']) {
+    for (const path of ['/health/live', '/health/ready', '/HEALTH/live/', '/metrics', '/docs']) {
       expect([path, (await send(`${stack.url}${path}`, { method: 'GET' })).status]).toEqual([path, 200]);
     }
   });

@@ -20,7 +20,7 @@ export class ApiKeyThrottlerGuard extends ThrottlerGuard {
   }
 
   protected override async getTracker(req: Record<string, any>): Promise<string> {
-    const id = this.keys.identify(req as { headers: Record<string, string> });
+    const id = this.keys.enabled ? this.keys.identify(req as { headers: Record<string, string> }) : null;
     return id ? `key:${id}` : super.getTracker(req);
   }
 }

@@ -2,6 +2,8 @@ import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from
 import { ConfigService } from '@nestjs/config';
 import type { TagserveConfig } from '@tagserve/config';
 import type { Request } from 'express';
+import { HealthController } from '../health/health.controller';
+import { MetricsController } from '../metrics/metrics.controller';
 import { ApiKeys } from './api-keys';
 
 /** Realm named in WWW-Authenticate (RFC 6750 §3). */
@@ -25,8 +27,11 @@ export class ApiKeyGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     if (!this.keys.enabled || context.getType() !== 'http') return true;
+    // By the controller the route resolved to, not by the path: express matches paths
+    // case-insensitively and ignores a trailing slash, so a path test would drift from routing.
+    const controller = context.getClass();
+    if (controller === HealthController || (this.metricsPublic && controller === MetricsController)) return true;
     const req = context.switchToHttp().getRequest<Request>();
-    if (req.path.startsWith('/health/') || (this.metricsPublic && req.path === '/metrics')) return true;
     if (this.keys.identify(req)) return true;
     const presented = req.headers.authorization !== undefined;
     // RFC 6750: no credentials -> just the challenge; wrong ones -> error="invalid_token".
