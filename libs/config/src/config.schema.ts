@@ -1,5 +1,5 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsNumber, IsString, Matches, Max, Min, validateSync, ValidationError } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsNumber, IsString, Matches, Max, Min, validateSync, ValidationError } from 'class-validator';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -9,6 +9,14 @@ const toNumber = () =>
     if (typeof value !== 'string' || value.trim() === '') return value;
     const n = Number(value);
     return Number.isFinite(n) ? n : value;
+  });
+
+/** 'true'/'false' (any case) to booleans, as Joi's boolean() read them; anything else fails validation. */
+const toBoolean = () =>
+  Transform(({ value }) => {
+    if (typeof value !== 'string') return value;
+    const v = value.trim().toLowerCase();
+    return v === 'true' ? true : v === 'false' ? false : value;
   });
 
 const Port = () => (target: object, key: string) => {
@@ -57,6 +65,11 @@ export class TagserveConfig {
   @Int(1, 10) JOB_ATTEMPTS = 3;
   @Int(1) THROTTLE_TTL_MS = 60000;
   @Int(1) THROTTLE_LIMIT = 100000;
+  // API keys (apps/api/src/auth): comma-separated and/or a file with one per line; both empty = open API.
+  @IsString() API_KEYS = '';
+  @IsString() API_KEYS_FILE = '';
+  // With API keys set: /metrics stays open to scrapers without a key (true) or needs one (false).
+  @toBoolean() @IsBoolean() METRICS_PUBLIC = true;
   /** How long a request waits on Redis (connect, command) before the gateway answers 503. */
   @Int(100, 60000) REDIS_WAIT_MS = 2000;
 

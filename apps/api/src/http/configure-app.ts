@@ -4,6 +4,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { TagserveConfig } from '@tagserve/config';
 import { json, NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
+import { withApiKeyAuth } from '../auth/api-key.openapi';
 import { bodyParserMessage, HttpExceptionFilter } from './http-exception.filter';
 import { limitJsonDepth } from './json-depth';
 import { requestId } from './request-id';
@@ -15,7 +16,7 @@ import { envelope, reasonPhrase } from './response-envelope';
  * limit and followed directly by an error handler, so malformed or oversized bodies become
  * clean 400/413 answers in our envelope instead of express's HTML error page.
  */
-export function configureApp(app: NestExpressApplication, config: Pick<TagserveConfig, 'BODY_LIMIT'>): void {
+export function configureApp(app: NestExpressApplication, config: Pick<TagserveConfig, 'BODY_LIMIT' | 'API_KEYS' | 'API_KEYS_FILE'>): void {
   // Exit 0 after a graceful SIGTERM instead of re-raising the signal.
   app.enableShutdownHooks([], { useProcessExit: true });
   // Answers are never the same twice (timestamps): hashing them for an ETag is wasted CPU.
@@ -28,11 +29,10 @@ export function configureApp(app: NestExpressApplication, config: Pick<TagserveC
   app.use(limitJsonDepth((req, res, error) => sendError(req, res, HttpStatus.BAD_REQUEST, error)));
   app.useGlobalFilters(new HttpExceptionFilter());
 
-  const openApi = new DocumentBuilder()
-    .setTitle('tagserve')
-    .setDescription('Predict the tag of ML projects from their title and description.')
-    .setVersion('0.1.0')
-    .build();
+  const openApi = withApiKeyAuth(
+    new DocumentBuilder().setTitle('tagserve').setDescription('Predict the tag of ML projects from their title and description.').setVersion('0.1.0'),
+    Boolean(config.API_KEYS || config.API_KEYS_FILE),
+  ).build();
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openApi), { jsonDocumentUrl: 'docs-json' });
 }
 

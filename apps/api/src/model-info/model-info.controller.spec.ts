@@ -45,7 +45,7 @@ describe('/performance and /args', () => {
       ],
     }).compile();
     app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: false });
-    configureApp(app as NestExpressApplication, { BODY_LIMIT: '512kb' });
+    configureApp(app as NestExpressApplication, { BODY_LIMIT: '512kb', API_KEYS: '', API_KEYS_FILE: '' });
     await app.init();
   });
 
