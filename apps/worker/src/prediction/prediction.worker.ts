@@ -135,10 +135,11 @@ export class PredictionWorker implements BeforeApplicationShutdown {
   }
 
   /**
-   * SIGTERM: stop taking jobs and let the ones in flight finish, for at most SHUTDOWN_GRACE_MS.
-   * Past that, close anyway: unfinished jobs lose their lock and another worker retries them.
-   * With Redis down even a forced close can wait for ever on its connections: after
-   * CLOSE_BOUND_MS more, shutdown goes on without them, so the process always exits.
+   * SIGTERM: stop taking jobs and let the ones in flight finish (pause), for at most
+   * SHUTDOWN_GRACE_MS. Past that, close by force: unfinished jobs lose their lock and another
+   * worker retries them. (Not close() then close(true): BullMQ's second close only returns the
+   * first, unforced one.) With Redis down even a forced close can wait for ever on its
+   * connections: after CLOSE_BOUND_MS more, shutdown goes on without them, so the process exits.
    */
   async beforeApplicationShutdown(signal?: string): Promise<void> {
     this.closing = true;
@@ -147,11 +148,9 @@ export class PredictionWorker implements BeforeApplicationShutdown {
     if (!worker) return;
     const graceMs = this.config.get('SHUTDOWN_GRACE_MS');
     this.logger.log({ msg: 'draining before exit', signal, graceMs });
-    const drained = await within(worker.close(), graceMs);
-    if (!drained) {
-      this.logger.warn({ msg: 'grace period over, closing without waiting; unfinished jobs go to another worker', graceMs });
-      if (!(await within(worker.close(true), CLOSE_BOUND_MS))) this.logger.warn({ msg: 'Redis connections did not close; exiting without them', boundMs: CLOSE_BOUND_MS });
-    }
+    const drained = await within(worker.pause(), graceMs);
+    if (!drained) this.logger.warn({ msg: 'grace period over, closing without waiting; unfinished jobs go to another worker', graceMs });
+    if (!(await within(worker.close(!drained), CLOSE_BOUND_MS))) this.logger.warn({ msg: 'Redis connections did not close; exiting without them', boundMs: CLOSE_BOUND_MS });
     this.logger.log({ msg: 'worker closed', drained });
   }
 }
