@@ -111,6 +111,20 @@ describe('model versions and model info', () => {
     await waitFor('/performance', (r) => servedVersions(r).join() === `${versionA}=1`);
   });
 
+  it('documents the new field, header, routes and parameters in the OpenAPI document', async () => {
+    const doc = (await get('/docs-json')).body;
+    const predict200 = doc.paths['/predict'].post.responses['200'];
+    expect(Object.keys(predict200.headers)).toContain('X-Model-Version');
+    expect(doc.components.schemas.PredictionsDataDto.properties.model_version.type).toBe('string');
+    const params = (path: string) => doc.paths[path].get.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`).sort();
+    expect(params('/performance')).toEqual(['query:filter', 'query:version']);
+    expect(params('/args')).toEqual(['query:version']);
+    expect(params('/args/{arg}')).toEqual(['path:arg', 'query:version']);
+    for (const path of ['/performance', '/args', '/args/{arg}']) expect(Object.keys(doc.paths[path].get.responses).sort()).toEqual(['200', '404', '503']);
+    const data = doc.components.schemas.PerformanceDataDto.properties;
+    expect(Object.keys(data).sort()).toEqual(['loaded_at', 'model_version', 'performance', 'versions', 'workers']);
+  });
+
   it('comes back by itself after FLUSHALL, through the worker beat (the refresh timer is 10 minutes)', async () => {
     const redis = stack.redis.client();
     try {

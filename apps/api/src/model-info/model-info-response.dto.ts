@@ -1,4 +1,7 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
+
+/** A metric, parameter or sub-object: what a filter or an argument name picks can be any JSON value. */
+const ANY_JSON = [{ type: 'number' }, { type: 'string' }, { type: 'boolean' }, { type: 'object', additionalProperties: true }, { type: 'array', items: {} }];
 
 const VERSION_EXAMPLE = 'a8ca52859b7ad3f2c5ba4ef4d13e2f35.dir';
 const VERSION_DOC = "The artifact's DVC hash (`<md5 of the tree manifest>.dir`, as in its .dvc pointer file)";
@@ -16,7 +19,7 @@ class EnvelopeDto {
 class ServedVersionDto {
   @ApiProperty({ description: VERSION_DOC, example: VERSION_EXAMPLE }) model_version: string;
   @ApiProperty({ description: 'Workers serving this version right now (each refreshes its entry every WORKER_HEARTBEAT_MS)', example: 3 }) workers: number;
-  @ApiProperty({ description: 'When the first worker of this version that published it loaded the model (ISO 8601)', example: '2026-01-01T00:00:00.000Z' })
+  @ApiProperty({ description: 'When the model was loaded, by the worker of this version that last published its info (ISO 8601)', example: '2026-01-01T00:00:00.000Z' })
   loaded_at: string;
 }
 
@@ -25,8 +28,7 @@ class PerformanceVersionDto extends ServedVersionDto {
     description: 'Holdout metrics of this version, or the `filter` key of them (null if this version has no such key)',
     example: { accuracy: 0.921, overall: { precision: 0.92, recall: 0.92, f1: 0.92, num_samples: 191 }, class: {} },
     nullable: true,
-    type: 'object',
-    additionalProperties: true,
+    oneOf: ANY_JSON,
   })
   performance: unknown;
 }
@@ -63,15 +65,16 @@ export class ArgsResponseDto extends EnvelopeDto {
   @ApiProperty({ type: ArgsDataDto }) data: ArgsDataDto;
 }
 
-class ArgDataDto {
+@ApiSchema({ description: 'The parameter asked for is a key of its own: GET /args/C answers `{"C": 100, "model_version": …}`' })
+class ArgDataDto extends ServedVersionDto {
   @ApiPropertyOptional({
     name: '{arg}',
-    description: 'The value of the parameter asked for, under its own name, as in the original API (`{"C": 100}`)',
+    description: 'The value of the parameter asked for, under its own name, as in the original API (`{"C": 100}`); null if the described version has no such parameter',
     example: 100,
+    nullable: true,
+    oneOf: ANY_JSON,
   })
   '{arg}'?: unknown;
-  @ApiProperty({ description: VERSION_DOC, example: VERSION_EXAMPLE }) model_version: string;
-  @ApiProperty({ example: 3 }) workers: number;
   @ApiProperty({ type: [ArgsVersionDto], description: 'Every version served right now, with `args` holding only the parameter asked for' })
   versions: ArgsVersionDto[];
 }
