@@ -29,7 +29,8 @@ describe('model versions and model info', () => {
     }
     return res;
   };
-  const servedVersions = (res: HttpResult) => (res.body?.data?.versions ?? []).map((v: { model_version: string; workers: number }) => `${v.model_version}=${v.workers}`);
+  const servedVersions = (res: HttpResult) =>
+    (res.body?.data?.versions ?? []).map((v: { model_version: string; workers: number }) => `${v.model_version}=${v.workers}`);
 
   beforeAll(async () => {
     versionA = (await readDvcFile('stores/model.dvc')).md5;
@@ -73,7 +74,13 @@ describe('model versions and model info', () => {
     expect(c.body.data).toMatchObject({ C: args.body.data.args.C, model_version: versionA, workers: 1 });
     expect((await get('/args/tfidf.analyzer')).body.data['tfidf.analyzer']).toBe(args.body.data.args.tfidf.analyzer);
 
-    for (const path of ['/performance?filter=slices', '/performance?filter=no-such-key', '/args/no-such-arg', '/performance?version=0000.dir', '/args/C?version=0000.dir']) {
+    for (const path of [
+      '/performance?filter=slices',
+      '/performance?filter=no-such-key',
+      '/args/no-such-arg',
+      '/performance?version=0000.dir',
+      '/args/C?version=0000.dir',
+    ]) {
       const res = await get(path);
       expect({ path, status: res.status }).toEqual({ path, status: 404 });
       expect(res.body).toMatchObject({ 'status-code': 404, message: 'Not Found', url: path });

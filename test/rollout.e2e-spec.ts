@@ -112,7 +112,9 @@ describe('rollout and rollback under load', () => {
       rollback: count(marks.rollbackStart, marks.rollbackDone),
       after: count(marks.rollbackDone, Infinity),
     };
-    console.log(`rollout under load: ${answers.length} requests; versions by phase ${JSON.stringify(phases)}; old workers exited ${rolloutExits} / ${rollbackExits}`);
+    console.log(
+      `rollout under load: ${answers.length} requests; versions by phase ${JSON.stringify(phases)}; old workers exited ${rolloutExits} / ${rollbackExits}`,
+    );
 
     expect(answers.filter((a) => a.res.status !== 200).map((a) => `${a.res.status} ${a.res.error ?? a.res.text}`)).toEqual([]);
     expect(rolloutExits).toEqual([0, 0]);
@@ -127,7 +129,8 @@ describe('rollout and rollback under load', () => {
     // No mix: each (version, text) always gets the same probabilities, and the versions disagree on
     // every text. Compared as log-probabilities: both versions are near-certain on some texts, where
     // plain probabilities differ by less than 1e-4 while their small ones differ several-fold.
-    const logDistance = (a: Record<string, number>, b: Record<string, number>) => Math.max(...Object.keys(a).map((label) => Math.abs(Math.log(a[label]) - Math.log(b[label]))));
+    const logDistance = (a: Record<string, number>, b: Record<string, number>) =>
+      Math.max(...Object.keys(a).map((label) => Math.abs(Math.log(a[label]) - Math.log(b[label]))));
     const reference = new Map<string, Record<string, number>>();
     const mismatches: string[] = [];
     for (const a of answers) {

@@ -58,9 +58,7 @@ export function countWorkersByVersion(members: string[]): Array<{ version: strin
     const version = member.slice(0, space);
     counts.set(version, (counts.get(version) ?? 0) + 1);
   }
-  return [...counts]
-    .map(([version, workers]) => ({ version, workers }))
-    .sort((a, b) => b.workers - a.workers || a.version.localeCompare(b.version));
+  return [...counts].map(([version, workers]) => ({ version, workers })).sort((a, b) => b.workers - a.workers || a.version.localeCompare(b.version));
 }
 
 /** Parses a published ModelInfo; anything else (a corrupt or foreign value) is undefined. */

@@ -19,7 +19,10 @@ class EnvelopeDto {
 class ServedVersionDto {
   @ApiProperty({ description: VERSION_DOC, example: VERSION_EXAMPLE }) model_version: string;
   @ApiProperty({ description: 'Workers serving this version right now (each refreshes its entry every WORKER_HEARTBEAT_MS)', example: 3 }) workers: number;
-  @ApiProperty({ description: 'When the model was loaded, by the worker of this version that last published its info (ISO 8601)', example: '2026-01-01T00:00:00.000Z' })
+  @ApiProperty({
+    description: 'When the model was loaded, by the worker of this version that last published its info (ISO 8601)',
+    example: '2026-01-01T00:00:00.000Z',
+  })
   loaded_at: string;
 }
 
@@ -69,7 +72,8 @@ export class ArgsResponseDto extends EnvelopeDto {
 class ArgDataDto extends ServedVersionDto {
   @ApiPropertyOptional({
     name: '{arg}',
-    description: 'The value of the parameter asked for, under its own name, as in the original API (`{"C": 100}`); null if the described version has no such parameter',
+    description:
+      'The value of the parameter asked for, under its own name, as in the original API (`{"C": 100}`); null if the described version has no such parameter',
     example: 100,
     nullable: true,
     oneOf: ANY_JSON,

@@ -10,7 +10,7 @@ const VERSION_QUERY = {
   name: 'version',
   type: String,
   required: false,
-  description: "Describe only this version (its DVC hash, as in `model_version`); 404 if no worker serves it right now",
+  description: 'Describe only this version (its DVC hash, as in `model_version`); 404 if no worker serves it right now',
   example: 'a8ca52859b7ad3f2c5ba4ef4d13e2f35.dir',
 };
 const NOT_FOUND = { status: 404, type: ErrorResponseDto, description: 'Unknown key, or a `version` no worker serves right now' };
@@ -44,7 +44,13 @@ export class ModelInfoController {
     summary: 'Holdout metrics of the version(s) served right now, and how many workers serve each',
     description: 'As the original API: `?filter=overall|class|slices|<key>` returns only that key (a dotted path such as `class.mlops` also works).',
   })
-  @ApiQuery({ name: 'filter', type: String, required: false, description: 'A key of the metrics (`overall`, `class`, `accuracy`, …, or a dotted path); 404 if no served version has it', example: 'overall' })
+  @ApiQuery({
+    name: 'filter',
+    type: String,
+    required: false,
+    description: 'A key of the metrics (`overall`, `class`, `accuracy`, …, or a dotted path); 404 if no served version has it',
+    example: 'overall',
+  })
   @ApiQuery(VERSION_QUERY)
   @ApiOkResponse({ type: PerformanceResponseDto })
   @ApiResponse(NOT_FOUND)
@@ -72,7 +78,12 @@ export class ModelInfoController {
 
   @Get('args/:arg')
   @ApiOperation({ summary: 'One training parameter of the served version(s), as `{"<arg>": value}` (the original API)' })
-  @ApiParam({ name: 'arg', type: String, description: 'A training parameter (`C`, `features`, …, or a dotted path such as `tfidf.analyzer`); 404 if no served version has it', example: 'C' })
+  @ApiParam({
+    name: 'arg',
+    type: String,
+    description: 'A training parameter (`C`, `features`, …, or a dotted path such as `tfidf.analyzer`); 404 if no served version has it',
+    example: 'C',
+  })
   @ApiQuery(VERSION_QUERY)
   @ApiOkResponse({ type: ArgResponseDto })
   @ApiResponse(NOT_FOUND)
