@@ -78,6 +78,8 @@ done
 
 abort() {
   log "ROLLOUT ABORTED: $*; removing the new workers, the old ones keep serving"
+  # SIGTERM first: a new worker that already took jobs finishes them.
+  docker stop -t "$STOP_TIMEOUT" "${NEW[@]}" >/dev/null || true
   docker rm -f "${NEW[@]}" >/dev/null || true
   exit 1
 }
