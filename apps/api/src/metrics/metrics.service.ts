@@ -1,5 +1,6 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
+import type { Prediction } from '@tagserve/model/types';
 import { PREDICTION_QUEUE } from '@tagserve/queue';
 import { Queue } from 'bullmq';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -30,6 +31,50 @@ export class MetricsService {
   readonly jobQueueWait = jobHistogram(this.registry, 'tagserve_job_queue_wait_seconds', 'Time a job waited in Redis until a worker took it');
   readonly jobBatchWait = jobHistogram(this.registry, 'tagserve_job_batch_wait_seconds', "Time a job's texts waited in the worker's micro-batcher before their inference started");
   readonly jobModelTime = jobHistogram(this.registry, 'tagserve_job_model_seconds', "Model time of the inferences that held a job's texts");
+
+  /**
+   * Drift signals, per model version (a handful of values at once, two during a rollout): what the
+   * answers look like, so a shift in the inputs shows even without labels. Counted at the gateway,
+   * which sees every answer a client got, so the series outlive worker replicas (config/alerts.yml).
+   */
+  readonly predictionsByTag = new Counter({
+    name: 'tagserve_predictions_total',
+    help: 'Texts answered, by predicted tag and model version',
+    labelNames: ['model_version', 'tag'] as const,
+    registers: [this.registry],
+  });
+
+  readonly topProbability = new Histogram({
+    name: 'tagserve_prediction_top_probability',
+    help: "Highest class probability of each answered text, by model version (the model's confidence)",
+    labelNames: ['model_version'] as const,
+    // 4 classes: the top probability is at least 0.25; the finer buckets near 1 separate confident answers.
+    buckets: [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99],
+    registers: [this.registry],
+  });
+
+  readonly otherFallbacks = new Counter({
+    name: 'tagserve_prediction_other_fallbacks_total',
+    help: "Texts answered 'other' although another tag had the highest probability (a low-confidence fallback), by model version",
+    labelNames: ['model_version'] as const,
+    registers: [this.registry],
+  });
+
+  /** Counts one job's answered texts into the drift signals. */
+  observePredictions(modelVersion: string, predictions: Prediction[]): void {
+    let fallbacks = 0;
+    for (const { predicted_tag: tag, predicted_probabilities: probabilities } of predictions) {
+      let argmax = tag;
+      let top = -1;
+      for (const [label, p] of Object.entries(probabilities)) {
+        if (p > top) [argmax, top] = [label, p];
+      }
+      this.predictionsByTag.inc({ model_version: modelVersion, tag });
+      this.topProbability.observe({ model_version: modelVersion }, top);
+      if (tag === 'other' && argmax !== 'other') fallbacks++;
+    }
+    if (fallbacks > 0) this.otherFallbacks.inc({ model_version: modelVersion }, fallbacks);
+  }
 
   constructor(@InjectQueue(PREDICTION_QUEUE) queue: Queue, connection: QueueConnection) {
     collectDefaultMetrics({ register: this.registry, prefix: 'tagserve_api_' });

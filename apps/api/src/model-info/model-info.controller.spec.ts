@@ -2,7 +2,7 @@ import { INestApplication, Logger, ServiceUnavailableException } from '@nestjs/c
 import { ConfigService } from '@nestjs/config';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
-import { modelInfoKey } from '@tagserve/queue';
+import { modelInfoKey, workerEntry } from '@tagserve/queue';
 import request from 'supertest';
 import { configureApp } from '../http/configure-app';
 import { QueueConnection } from '../queue/queue-connection.service';
@@ -13,11 +13,13 @@ const info = { version: 'abc.dir', labels: ['mlops', 'other'], args: { C: 1 }, p
 
 /**
  * /performance and /args in an in-process app with the production HTTP edge (configureApp), in
- * front of a fake Redis connection whose `get` returns what a test puts under the key.
+ * front of a fake Redis connection: the serving-workers script answers `members`, and `mget`
+ * answers what a test puts under the version's key.
  */
 describe('/performance and /args', () => {
   let app: INestApplication;
   let stored: string | null;
+  let members: string[];
   let redisDown: boolean;
   const gets: string[] = [];
 
@@ -26,7 +28,10 @@ describe('/performance and /args', () => {
     ready: true,
     async client() {
       if (redisDown) throw new ServiceUnavailableException({ message: 'Queue backend (Redis) is unavailable (not connected), retry shortly', headers: { 'Retry-After': '2' } });
-      return { get: async (key: string) => (gets.push(key), stored) };
+      return {
+        eval: async () => members,
+        mget: async (...keys: string[]) => (gets.push(...keys), keys.map(() => stored)),
+      };
     },
     async run<T>(work: () => Promise<T>): Promise<T> {
       await this.client();
@@ -56,16 +61,25 @@ describe('/performance and /args', () => {
 
   beforeEach(() => {
     stored = null;
+    members = [workerEntry(info.version, 'host:1')];
     redisDown = false;
     gets.length = 0;
   });
 
-  it.each(['/performance', '/args'])('%s answers 503 in the envelope, with Retry-After, while no worker has published', async (path) => {
+  it.each(['/performance', '/args'])('%s answers 503 in the envelope, with Retry-After, while no worker serves', async (path) => {
+    members = [];
     const res = await request(app.getHttpServer()).get(path);
     expect(res.status).toBe(503);
     expect(res.headers['retry-after']).toBe('5');
-    expect(res.body).toMatchObject({ 'status-code': 503, message: 'Service Unavailable', method: 'GET', url: path, error: expect.stringContaining('No worker has published its model yet') });
-    expect(gets).toEqual([modelInfoKey('unit-model-info')]);
+    expect(res.body).toMatchObject({ 'status-code': 503, message: 'Service Unavailable', method: 'GET', url: path, error: expect.stringContaining('No worker is serving a model right now') });
+  });
+
+  it.each(['/performance', '/args'])('%s answers 503 while a serving version has not republished its info', async (path) => {
+    const res = await request(app.getHttpServer()).get(path);
+    expect(res.status).toBe(503);
+    expect(res.headers['retry-after']).toBe('5');
+    expect(res.body.error).toContain('not published yet');
+    expect(gets).toEqual([modelInfoKey('unit-model-info', info.version)]);
   });
 
   it.each([
@@ -77,7 +91,7 @@ describe('/performance and /args', () => {
     stored = raw;
     const res = await request(app.getHttpServer()).get(path);
     expect(res.status).toBe(503);
-    expect(res.body).toMatchObject({ 'status-code': 503, error: expect.stringContaining('published model info is unreadable') });
+    expect(res.body).toMatchObject({ 'status-code': 503, error: expect.stringContaining('not published yet') });
   });
 
   it('answers 503 with the reason while Redis is unreachable', async () => {

@@ -17,6 +17,13 @@ export class PredictionDto {
 class PredictionsDataDto {
   @ApiProperty({ type: [PredictionDto] })
   predictions: PredictionDto[];
+
+  @ApiProperty({
+    description:
+      "The model that answered: its artifact's DVC hash (`<md5>.dir`, as `/performance` reports it). One request is always answered by one version; also sent as the `X-Model-Version` header.",
+    example: 'a8ca52859b7ad3f2c5ba4ef4d13e2f35.dir',
+  })
+  model_version: string;
 }
 
 export class PredictResponseDto {

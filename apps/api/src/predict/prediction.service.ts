@@ -129,7 +129,11 @@ export class PredictionService {
     }
   }
 
-  /** Waits for one job and hands each of its requests its own slice of the predictions. */
+  /**
+   * Waits for one job and hands each of its requests its own slice of the predictions. A job's
+   * result comes whole from one worker (one attempt), so each request is answered by one model
+   * version, whichever requests shared its job.
+   */
   private async answer(job: QueuedJob): Promise<void> {
     const { id: jobId, requests } = job;
     for (const { requestId, texts } of requests) this.logger.debug?.({ msg: 'job queued', requestId, jobId, texts: texts.length });
@@ -142,6 +146,7 @@ export class PredictionService {
       return;
     }
     this.metrics.predictedTexts.inc(job.data.texts.length);
+    this.metrics.observePredictions(result.modelVersion, result.predictions);
     this.metrics.jobQueueWait.observe(result.timings.queueMs / 1000);
     this.metrics.jobBatchWait.observe(result.timings.batchWaitMs / 1000);
     this.metrics.jobModelTime.observe(result.timings.modelMs / 1000);

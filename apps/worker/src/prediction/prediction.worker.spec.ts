@@ -214,7 +214,7 @@ describe('PredictionWorker with a fake model and a real Redis', () => {
 
   it('publishes what it serves at start, and again MODEL_INFO_REFRESH_MS after the key is deleted', async () => {
     await startWorker({ MODEL_INFO_REFRESH_MS: '1000' });
-    const key = modelInfoKey(prefix);
+    const key = modelInfoKey(prefix, served.version);
     const published = JSON.parse((await admin.get(key))!) as ModelInfo;
     expect(published).toEqual({ version: served.version, labels: served.info.labels, args: served.info.args, performance: served.info.performance, loadedAt: served.loadedAt });
     await admin.del(key);
@@ -225,7 +225,7 @@ describe('PredictionWorker with a fake model and a real Redis', () => {
   it('stops consuming while Redis is down, and on reconnect consumes again and republishes its model info at once', async () => {
     // A refresh far beyond the test: only the reconnect can republish.
     await startWorker({ MODEL_INFO_REFRESH_MS: '600000' });
-    const key = modelInfoKey(prefix);
+    const key = modelInfoKey(prefix, served.version);
     expect(await admin.get(key)).not.toBeNull();
     await redis.stop();
     await until('consuming to turn false', () => !worker.consuming);

@@ -1,15 +1,18 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { consumerConnection, pickSettings, TagserveConfigService } from '@tagserve/config';
-import { ModelInfo, modelInfoKey, PREDICTION_QUEUE, PredictionJobData, PredictionJobResult, PredictionReply } from '@tagserve/queue';
+import { PREDICTION_QUEUE, PredictionJobData, PredictionJobResult, PredictionReply } from '@tagserve/queue';
 import { Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { WorkerMetricsService } from '../metrics/worker-metrics.service';
 import { ModelService } from '../model/model.service';
+import { ModelPresence } from './model-presence';
 import { PredictionProcessor, WORKER_ID } from './prediction.processor';
 
 /** After the grace period and a forced close, how long shutdown may still wait on Redis (it may be down). */
 const CLOSE_BOUND_MS = 5000;
+/** How long a SIGTERM waits for Redis to drop this worker's entry before draining anyway (it expires by itself after 3 beats). */
+const WITHDRAW_BOUND_MS = 1000;
 
 /**
  * The BullMQ worker of this process, built with BullMQ's public API and started explicitly by
@@ -23,7 +26,7 @@ export class PredictionWorker implements BeforeApplicationShutdown {
   private readonly logger = new Logger(PredictionWorker.name);
   private worker?: Worker<PredictionJobData, PredictionJobResult>;
   private client?: Redis;
-  private infoTimer?: NodeJS.Timeout;
+  private presence?: ModelPresence;
   private lastError?: string;
   private closing = false;
 
@@ -59,16 +62,28 @@ export class PredictionWorker implements BeforeApplicationShutdown {
 
     this.client = (await worker.client) as unknown as Redis;
     // Redis may come back empty (no persistence): what is served is republished on every
-    // reconnect and every MODEL_INFO_REFRESH_MS, so /performance and /args recover by themselves.
-    this.client.on('ready', () => void this.publishModelInfo());
-    await this.publishModelInfo();
-    this.infoTimer = setInterval(() => void this.publishModelInfo(), this.config.get('MODEL_INFO_REFRESH_MS'));
-    this.infoTimer.unref();
+    // reconnect, every MODEL_INFO_REFRESH_MS, and at the first beat that finds it gone, so
+    // /performance and /args recover by themselves (see ModelPresence).
+    this.presence = new ModelPresence(
+      this.client,
+      this.model.model,
+      {
+        prefix: this.config.get('QUEUE_PREFIX'),
+        workerId: WORKER_ID,
+        beatMs: this.config.get('WORKER_HEARTBEAT_MS'),
+        refreshMs: this.config.get('MODEL_INFO_REFRESH_MS'),
+      },
+      () => this.consuming,
+      (err) => this.onError(err),
+    );
+    await this.presence.start();
 
     worker.run().catch((err: Error) => this.onError(err));
     // Ready means its Redis connections are up: closing BullMQ connections that are still being
     // set up (a SIGTERM right at start) ends in an unhandled 'error' and exit 1.
     await worker.waitUntilReady();
+    // Counted by the gateway from now on (the beat repeats every WORKER_HEARTBEAT_MS).
+    await this.presence.beat();
     this.logger.log({ msg: 'worker ready', worker: WORKER_ID, version: this.model.model.version });
   }
 
@@ -121,19 +136,6 @@ export class PredictionWorker implements BeforeApplicationShutdown {
     this.logger.error({ msg: 'worker error', err: err.message });
   }
 
-  private async publishModelInfo(): Promise<void> {
-    if (!this.client || this.client.status !== 'ready') return;
-    const served = this.model.model;
-    const info: ModelInfo = {
-      version: served.version,
-      labels: served.info.labels,
-      args: served.info.args,
-      performance: served.info.performance,
-      loadedAt: served.loadedAt,
-    };
-    await this.client.set(modelInfoKey(this.config.get('QUEUE_PREFIX')), JSON.stringify(info)).catch((err: Error) => this.onError(err));
-  }
-
   /**
    * SIGTERM: stop taking jobs and let the ones in flight finish (pause), for at most
    * SHUTDOWN_GRACE_MS. Past that, close by force: unfinished jobs lose their lock and another
@@ -143,9 +145,11 @@ export class PredictionWorker implements BeforeApplicationShutdown {
    */
   async beforeApplicationShutdown(signal?: string): Promise<void> {
     this.closing = true;
-    clearInterval(this.infoTimer);
     const worker = this.worker;
     if (!worker) return;
+    // Out of the gateway's count before draining: during a rollout /performance stops listing a
+    // version as soon as its last worker stops taking jobs.
+    await this.presence?.withdraw(WITHDRAW_BOUND_MS);
     const graceMs = this.config.get('SHUTDOWN_GRACE_MS');
     this.logger.log({ msg: 'draining before exit', signal, graceMs });
     const drained = await within(worker.pause(), graceMs);
