@@ -89,7 +89,7 @@ describe(`worker liveness (WORKER_HEARTBEAT_MS=${HEARTBEAT_MS}, WORKER_STALL_MS=
     rmSync(HEARTBEAT_FILE, { force: true });
   });
 
-  it("its blocking connection killed (CLIENT KILL): bullmq reconnects it, the worker takes jobs again and stays healthy", async () => {
+  it('its blocking connection killed (CLIENT KILL): bullmq reconnects it, the worker takes jobs again and stays healthy', async () => {
     const clients = String(await redis.call('CLIENT', 'LIST')).split('\n');
     const blocking = clients.filter((line) => / cmd=bzpopmin /.test(line)).map((line) => /\bid=(\d+)/.exec(line)![1]);
     expect(blocking.length).toBe(1);
@@ -101,7 +101,9 @@ describe(`worker liveness (WORKER_HEARTBEAT_MS=${HEARTBEAT_MS}, WORKER_STALL_MS=
     // the one that stops the loop; this one guards the reconnect.)
     const job = await queue.add(PREDICT_JOB, jobData(2, 'after-kill'), { delay: 2000 });
     await finished(queue, [job.id!], 20_000);
-    console.log(`liveness: a delayed job added after CLIENT KILL of the blocking connection completed ${Date.now() - killedAt} ms after the kill (due 2000 ms after)`);
+    console.log(
+      `liveness: a delayed job added after CLIENT KILL of the blocking connection completed ${Date.now() - killedAt} ms after the kill (due 2000 ms after)`,
+    );
     expect(healthcheck().status).toBe(0);
   });
 
@@ -129,7 +131,9 @@ describe(`worker liveness (WORKER_HEARTBEAT_MS=${HEARTBEAT_MS}, WORKER_STALL_MS=
       jobs.map((j) => j.id!),
       60_000,
     );
-    console.log(`liveness: fetch loop paused: healthcheck failed ${unhealthyMs} ms after the pause (WORKER_STALL_MS ${STALL_MS} + 3 heartbeats); unpaused: healthy again after ${healthyMs} ms; all 12 jobs done ${Date.now() - pausedAt} ms after the pause`);
+    console.log(
+      `liveness: fetch loop paused: healthcheck failed ${unhealthyMs} ms after the pause (WORKER_STALL_MS ${STALL_MS} + 3 heartbeats); unpaused: healthy again after ${healthyMs} ms; all 12 jobs done ${Date.now() - pausedAt} ms after the pause`,
+    );
     expect(jsonLines(worker.output).some((l) => l.message?.msg === 'worker healthy again, heartbeat resumed')).toBe(true);
   });
 });

@@ -27,6 +27,7 @@ describe('validateConfig', () => {
 
   it('takes a QUEUE_PREFIX inside a Redis Cluster hash tag, and nothing else in braces', () => {
     expect(validateConfig({ QUEUE_PREFIX: '{tagserve}' }).QUEUE_PREFIX).toBe('{tagserve}');
-    for (const bad of ['{tagserve', 'tag}serve', '{}', '{a}{b}', 'tag serve', 'a:b']) expect(() => validateConfig({ QUEUE_PREFIX: bad })).toThrow(/QUEUE_PREFIX/);
+    for (const bad of ['{tagserve', 'tag}serve', '{}', '{a}{b}', 'tag serve', 'a:b'])
+      expect(() => validateConfig({ QUEUE_PREFIX: bad })).toThrow(/QUEUE_PREFIX/);
   });
 });

@@ -54,9 +54,11 @@ export class ReplicaAcks {
   private wait(): Promise<number> {
     const run = this.connection.client().then((client) => client.wait(this.wanted, this.timeoutMs));
     this.running = run;
-    void run.catch(() => 0).then(() => {
-      if (this.running === run) this.running = undefined;
-    });
+    void run
+      .catch(() => 0)
+      .then(() => {
+        if (this.running === run) this.running = undefined;
+      });
     return run;
   }
 }

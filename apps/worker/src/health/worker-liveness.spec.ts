@@ -13,12 +13,24 @@ describe('livenessProblem', () => {
   });
 
   it('reports a worker that is not consuming, with the reason', async () => {
-    expect(await livenessProblem(state({ consuming: false, notConsumingBecause: 'Redis connection reconnecting' }), limits)).toMatch(/not consuming \(Redis connection reconnecting\)/);
+    expect(await livenessProblem(state({ consuming: false, notConsumingBecause: 'Redis connection reconnecting' }), limits)).toMatch(
+      /not consuming \(Redis connection reconnecting\)/,
+    );
   });
 
   it('reports a job held past WORKER_MAX_JOB_MS, not one just under it', async () => {
     expect(await livenessProblem(state({ jobStarts: [['a', now - 59_000]] }), limits)).toBeUndefined();
-    expect(await livenessProblem(state({ jobStarts: [['a', now - 1000], ['b', now - 61_000]] }), limits)).toMatch(/job b has been in the processor for 61000 ms/);
+    expect(
+      await livenessProblem(
+        state({
+          jobStarts: [
+            ['a', now - 1000],
+            ['b', now - 61_000],
+          ],
+        }),
+        limits,
+      ),
+    ).toMatch(/job b has been in the processor for 61000 ms/);
   });
 
   it('reports a stalled fetch loop: no progress past WORKER_STALL_MS while jobs wait and there is room', async () => {
