@@ -81,7 +81,10 @@ export class TagserveConfig {
    * add; 0 = off). With Sentinel, 1 means a job acknowledged by the master survives its failover.
    */
   @Int(0, 16) QUEUE_ADD_REPLICA_ACKS = 0;
-  /** How long the gateway's WAIT for those replicas may take; short of them, the job is kept but counted unreplicated. */
+  /**
+   * How long the gateway's WAIT for those replicas may take; short of them, the request gets a 503.
+   * Keep it under REDIS_WAIT_MS, the connection's command timeout (a WAIT cut by it also means 503).
+   */
   @Int(1, 10000) QUEUE_ADD_REPLICA_ACK_MS = 250;
 
   // Worker
