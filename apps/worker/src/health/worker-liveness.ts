@@ -29,7 +29,9 @@ export interface LivenessLimits {
  * - a job held too long: the model (or the batcher) stopped answering;
  * - a stalled fetch loop: jobs wait, the worker has room, yet takes none — what BullMQ issues
  *   #3088, #4378 and #4479 describe after connection resets, with isRunning() still true.
- * A worker that is merely idle (nothing waiting) or full (no room) is healthy.
+ * A worker that is merely idle (nothing waiting) or full (no room) is healthy. (bullmq 5.81.5,
+ * the minimum package.json asks for, has the #4479 fix backported from 6.0.7: BZPOPMIN raced
+ * against a watchdog that drops the re-sent command and reconnects. This check is for the next one.)
  */
 export async function livenessProblem(state: LivenessState, limits: LivenessLimits): Promise<string | undefined> {
   if (!state.consuming) return `not consuming (${state.notConsumingBecause ?? 'stopped'})`;
