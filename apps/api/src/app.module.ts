@@ -3,7 +3,7 @@ import { HttpStatus, Module, ValidationPipe } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
-import { pickSettings, producerConnection, TagserveConfigModule, TagserveConfigService } from '@tagserve/config';
+import { pickSettings, producerConnection, REDIS_SETTINGS, TagserveConfigModule, TagserveConfigService } from '@tagserve/config';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeyThrottlerGuard } from './auth/api-key-throttler.guard';
 import { AuthModule } from './auth/auth.module';
@@ -20,7 +20,7 @@ import { QueueConnectionModule } from './queue/queue-connection.module';
     BullModule.forRootAsync({
       inject: [ConfigService],
       useFactory: (config: TagserveConfigService) => ({
-        connection: producerConnection(pickSettings(config, 'REDIS_HOST', 'REDIS_PORT', 'REDIS_PASSWORD', 'REDIS_DB', 'REDIS_WAIT_MS')),
+        connection: producerConnection(pickSettings(config, ...REDIS_SETTINGS, 'REDIS_WAIT_MS')),
         prefix: config.get('QUEUE_PREFIX'),
       }),
     }),

@@ -33,6 +33,10 @@ const Int = (min: number, max = Number.MAX_SAFE_INTEGER) => (target: object, key
   Max(max)(target, key);
 };
 
+/** `host:port` ([v6]:port allowed), comma-separated, spaces around the commas ignored; empty = no Sentinel. */
+const SENTINEL_ADDRESS = String.raw`\s*(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):\d{1,5}\s*`;
+const SENTINEL_LIST = new RegExp(`^(|${SENTINEL_ADDRESS}(,${SENTINEL_ADDRESS})*)$`);
+
 /**
  * Every setting of the gateway and the worker: one class is both the schema and the type (the
  * pattern of Nest's configuration guide), validated once at start-up, so that a typo in the
@@ -49,7 +53,20 @@ export class TagserveConfig {
   @Port() REDIS_PORT = 6379;
   @IsString() REDIS_PASSWORD = '';
   @Int(0, 15) REDIS_DB = 0;
-  @Matches(/^[a-zA-Z0-9_-]+$/, { message: 'QUEUE_PREFIX may hold letters, digits, _ and - only' }) QUEUE_PREFIX = 'tagserve';
+  /**
+   * Sentinel: a comma-separated host:port list (empty = connect to REDIS_HOST directly). Clients
+   * ask the sentinels for the current master of REDIS_SENTINEL_NAME and follow it after a failover.
+   */
+  @Matches(SENTINEL_LIST, { message: 'REDIS_SENTINELS must be a comma-separated host:port list, or empty' })
+  REDIS_SENTINELS = '';
+  @Matches(/^[A-Za-z0-9._-]+$/, { message: 'REDIS_SENTINEL_NAME must be a Sentinel master name' }) REDIS_SENTINEL_NAME = 'mymaster';
+  @IsString() REDIS_SENTINEL_PASSWORD = '';
+  /**
+   * Letters, digits, _ and -, optionally inside a Redis Cluster hash tag (`{tagserve}`): every key
+   * then hashes to one slot, as BullMQ's multi-key scripts need on a cluster.
+   */
+  @Matches(/^(\{[a-zA-Z0-9_-]+\}|[a-zA-Z0-9_-]+)$/, { message: 'QUEUE_PREFIX may hold letters, digits, _ and - only, optionally inside {} (a Redis Cluster hash tag)' })
+  QUEUE_PREFIX = 'tagserve';
 
   // Gateway
   @IsString() HOST = '0.0.0.0';
@@ -72,6 +89,16 @@ export class TagserveConfig {
   @toBoolean() @IsBoolean() METRICS_PUBLIC = true;
   /** How long a request waits on Redis (connect, command) before the gateway answers 503. */
   @Int(100, 60000) REDIS_WAIT_MS = 2000;
+  /**
+   * Replicas that must hold a job before the gateway counts it as accepted (Redis WAIT after the
+   * add; 0 = off). With Sentinel, 1 means a job acknowledged by the master survives its failover.
+   */
+  @Int(0, 16) QUEUE_ADD_REPLICA_ACKS = 0;
+  /**
+   * How long the gateway's WAIT for those replicas may take; short of them, the request gets a 503.
+   * Keep it under REDIS_WAIT_MS, the connection's command timeout (a WAIT cut by it also means 503).
+   */
+  @Int(1, 10000) QUEUE_ADD_REPLICA_ACK_MS = 250;
 
   // Worker
   @IsString() MODEL_DVC_FILE = 'stores/model.dvc';
@@ -87,6 +114,10 @@ export class TagserveConfig {
   @Int(0) SHUTDOWN_GRACE_MS = 25000;
   @IsString() WORKER_HEARTBEAT_FILE = join(tmpdir(), 'tagserve-worker.alive');
   @Int(100) WORKER_HEARTBEAT_MS = 5000;
+  /** A job in the processor longer than this means a stuck model: no heartbeat (twice the gateway's 30 s wait). */
+  @Int(1000) WORKER_MAX_JOB_MS = 60000;
+  /** Taking and finishing no job this long while jobs wait and the worker has room means its fetch loop stopped: no heartbeat. */
+  @Int(1000) WORKER_STALL_MS = 15000;
   // Prometheus endpoint of each worker (0 = off: several local workers would share one port).
   @Port() WORKER_METRICS_PORT = 0;
   /** How often a worker republishes what it serves, so /performance and /args recover after Redis lost them. */

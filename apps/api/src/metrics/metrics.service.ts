@@ -27,6 +27,15 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  /** QUEUE_ADD_REPLICA_ACKS: how long the WAIT for the replicas' acks took, by whether they confirmed the jobs. */
+  readonly replicaAckWait = new Histogram({
+    name: 'tagserve_replica_ack_wait_seconds',
+    help: 'Time the gateway waited for replicas to confirm added jobs (Redis WAIT), by outcome',
+    labelNames: ['confirmed'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [this.registry],
+  });
+
   /** Worker-side timings of answered jobs (JobTimings), as reported in the job result. */
   readonly jobQueueWait = jobHistogram(this.registry, 'tagserve_job_queue_wait_seconds', 'Time a job waited in Redis until a worker took it');
   readonly jobBatchWait = jobHistogram(this.registry, 'tagserve_job_batch_wait_seconds', "Time a job's texts waited in the worker's micro-batcher before their inference started");

@@ -16,7 +16,8 @@ import { groupRequests, PREDICT_JOB, PREDICTION_QUEUE, PredictionJobData, Predic
 import { Queue } from 'bullmq';
 import { MetricsService } from '../metrics/metrics.service';
 import { QueueConnection } from '../queue/queue-connection.service';
-import { JobLostError, JobTimeoutError, PredictionReplies } from './prediction-replies';
+import { ReplicaAcks } from '../queue/replica-acks';
+import { JobLostError, JobTimeoutError, JobUnreplicatedError, PredictionReplies } from './prediction-replies';
 
 /** How stale the gateway's view of the queue depth may be; adds in between are counted locally. */
 const WAITING_REFRESH_MS = 100;
@@ -54,6 +55,7 @@ export class PredictionService {
     private readonly replies: PredictionReplies,
     private readonly metrics: MetricsService,
     private readonly connection: QueueConnection,
+    private readonly replicaAcks: ReplicaAcks,
     @Inject(ConfigService) config: TagserveConfigService,
   ) {
     this.timeoutMs = config.get('PREDICT_TIMEOUT_MS');
@@ -105,6 +107,7 @@ export class PredictionService {
       // Listening before the job exists: a fast worker's reply cannot arrive before its waiter.
       return { id, data, requests, outcome: this.replies.wait(id, this.timeoutMs) };
     });
+    const generation = this.connection.generation;
     try {
       // Bounded: Redis dropping between the check and the add must give a 503, not a request that hangs.
       // addBulk is a MULTI transaction: worth it for several jobs, not for the usual one.
@@ -127,6 +130,21 @@ export class PredictionService {
       // Whatever goes wrong while answering, every request of the job gets an answer (settled promises ignore the rest).
       this.answer(job).catch((err) => job.requests.forEach((request) => request.reject(err)));
     }
+    if (this.replicaAcks.wanted > 0) void this.confirmReplicated(jobs, generation);
+  }
+
+  /**
+   * Jobs too few replicas confirmed get a 503 unless their answer came first: a failover now
+   * could lose them, and the client's retry is safe (predictions are idempotent; the job, still
+   * queued, may run for nothing). Accepted then means replicated, so a failover loses no accepted job.
+   */
+  private async confirmReplicated(jobs: QueuedJob[], generation: number): Promise<void> {
+    const started = performance.now();
+    const confirmed = await this.replicaAcks.confirm(generation);
+    this.metrics.replicaAckWait.observe({ confirmed: String(confirmed) }, (performance.now() - started) / 1000);
+    if (confirmed) return;
+    const message = `the queue's replicas did not confirm the job within the time allowed (${this.replicaAcks.wanted} wanted), retry shortly`;
+    for (const job of jobs) this.replies.cancel(job.id, new JobUnreplicatedError(`Prediction job ${job.id} not accepted: ${message}`));
   }
 
   /**
@@ -166,6 +184,10 @@ export class PredictionService {
       // The job stays queued and will still be processed; the caller learns its id.
       this.logger.warn({ msg: 'prediction timed out', requestIds, jobId, timeoutMs: this.timeoutMs });
       return new GatewayTimeoutException({ message: `Prediction job ${jobId} did not finish within ${this.timeoutMs} ms`, details: { jobId } });
+    }
+    if (err instanceof JobUnreplicatedError) {
+      this.logger.warn({ msg: 'prediction not replicated', requestIds, jobId, err: message });
+      return new ServiceUnavailableException({ message, headers: { 'Retry-After': '1' } });
     }
     if (err instanceof JobLostError) {
       this.logger.warn({ msg: 'prediction lost', requestIds, jobId, err: message });

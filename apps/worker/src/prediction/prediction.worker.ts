@@ -1,9 +1,10 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { consumerConnection, pickSettings, TagserveConfigService } from '@tagserve/config';
+import { consumerConnection, pickSettings, REDIS_SETTINGS, TagserveConfigService } from '@tagserve/config';
 import { PREDICTION_QUEUE, PredictionJobData, PredictionJobResult, PredictionReply } from '@tagserve/queue';
 import { Job, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
+import { livenessProblem } from '../health/worker-liveness';
 import { WorkerMetricsService } from '../metrics/worker-metrics.service';
 import { ModelService } from '../model/model.service';
 import { ModelPresence } from './model-presence';
@@ -27,8 +28,16 @@ export class PredictionWorker implements BeforeApplicationShutdown {
   private worker?: Worker<PredictionJobData, PredictionJobResult>;
   private client?: Redis;
   private presence?: ModelPresence;
+  /**
+   * The liveness check's own connection: on the worker's connection its read would queue behind
+   * the commands in flight, and a stuck command would hide why the worker is stuck.
+   */
+  private probe?: Redis;
   private lastError?: string;
   private closing = false;
+  /** Jobs inside the processor and when each went in, for the liveness check. */
+  private readonly jobStarts = new Map<string, number>();
+  private lastProgressAt = Date.now();
 
   constructor(
     @Inject(ConfigService) private readonly config: TagserveConfigService,
@@ -41,8 +50,12 @@ export class PredictionWorker implements BeforeApplicationShutdown {
   async start(): Promise<void> {
     const concurrency = this.config.get('WORKER_CONCURRENCY');
     const stalledIntervalMs = this.config.get('STALLED_INTERVAL_MS');
+    const connection = consumerConnection(pickSettings(this.config, ...REDIS_SETTINGS));
+    // Fails fast: a check that cannot reach Redis is a failed check, not one that waits.
+    this.probe = new Redis({ ...connection, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectionName: `tagserve-liveness-${WORKER_ID}` });
+    this.probe.on('error', () => undefined); // the worker's own connection reports Redis errors
     const worker = new Worker<PredictionJobData, PredictionJobResult>(PREDICTION_QUEUE, (job) => this.handle(job), {
-      connection: consumerConnection(pickSettings(this.config, 'REDIS_HOST', 'REDIS_PORT', 'REDIS_PASSWORD', 'REDIS_DB')),
+      connection,
       prefix: this.config.get('QUEUE_PREFIX'),
       name: WORKER_ID,
       autorun: false,
@@ -78,6 +91,7 @@ export class PredictionWorker implements BeforeApplicationShutdown {
     );
     await this.presence.start();
 
+    this.lastProgressAt = Date.now();
     worker.run().catch((err: Error) => this.onError(err));
     // Ready means its Redis connections are up: closing BullMQ connections that are still being
     // set up (a SIGTERM right at start) ends in an unhandled 'error' and exit 1.
@@ -92,6 +106,23 @@ export class PredictionWorker implements BeforeApplicationShutdown {
     return !!this.worker?.isRunning() && !this.closing && this.client?.status === 'ready';
   }
 
+  /** Why this worker is not doing its job right now, or undefined (see livenessProblem; the heartbeat asks). */
+  liveness(): Promise<string | undefined> {
+    const worker = this.worker;
+    return livenessProblem(
+      {
+        now: Date.now(),
+        consuming: this.consuming,
+        notConsumingBecause: !worker?.isRunning() ? 'BullMQ worker not running' : this.closing ? 'closing' : `Redis connection ${this.client?.status}`,
+        jobStarts: this.jobStarts,
+        lastProgressAt: this.lastProgressAt,
+        hasRoom: !!worker && this.jobStarts.size < worker.concurrency,
+        waiting: async () => (worker && this.probe ? this.probe.llen(worker.keys.wait) : 0),
+      },
+      { maxJobMs: this.config.get('WORKER_MAX_JOB_MS'), stallMs: this.config.get('WORKER_STALL_MS') },
+    );
+  }
+
   /**
    * Takes new jobs only while the model has room for them in its next batch. Jobs taken beyond
    * that would wait inside this worker, idle, while another worker's model may be free; left in
@@ -104,7 +135,15 @@ export class PredictionWorker implements BeforeApplicationShutdown {
   }
 
   private async handle(job: Job<PredictionJobData, PredictionJobResult>): Promise<PredictionJobResult> {
-    const result = await this.processor.process(job);
+    const key = String(job.id);
+    this.jobStarts.set(key, (this.lastProgressAt = Date.now()));
+    let result: PredictionJobResult;
+    try {
+      result = await this.processor.process(job);
+    } finally {
+      this.jobStarts.delete(key);
+      this.lastProgressAt = Date.now();
+    }
     // Answer the waiting gateway now; BullMQ records the completion in Redis right after.
     this.reply(job, { jobId: String(job.id), result });
     return result;
@@ -145,6 +184,7 @@ export class PredictionWorker implements BeforeApplicationShutdown {
    */
   async beforeApplicationShutdown(signal?: string): Promise<void> {
     this.closing = true;
+    this.probe?.disconnect();
     const worker = this.worker;
     if (!worker) return;
     // Out of the gateway's count before draining: during a rollout /performance stops listing a
