@@ -6,6 +6,7 @@ import { TagserveConfig, validateConfig } from '@tagserve/config';
 import { PREDICT_JOB, PREDICTION_QUEUE, PredictionJobData, PredictionJobResult } from '@tagserve/queue';
 import { deferred, Deferred, until } from '../../../../test/support/until';
 import { MetricsService } from '../metrics/metrics.service';
+import { ReplicaAcks } from '../queue/replica-acks';
 import { QueueConnection } from '../queue/queue-connection.service';
 import { JobFailedError, JobLostError, JobTimeoutError, PredictionReplies } from './prediction-replies';
 import { PredictionService } from './prediction.service';
@@ -103,6 +104,8 @@ describe('PredictionService', () => {
         { provide: getQueueToken(PREDICTION_QUEUE), useValue: queue },
         { provide: PredictionReplies, useValue: replies },
         { provide: QueueConnection, useValue: connection },
+        // No replicas asked for (QUEUE_ADD_REPLICA_ACKS=0, the default): adds count as accepted at once.
+        { provide: ReplicaAcks, useValue: { wanted: 0, confirm: async () => true } },
         { provide: ConfigService, useValue: { get: (key: keyof TagserveConfig) => config[key] } },
       ],
     }).compile();
