@@ -174,6 +174,7 @@ export function splitImage(image: string): { name: string; tag?: string; digest?
   return { name: withTag, digest };
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a manifest's parsed YAML, of any shape
 function setImage(value: unknown, entry: ImageEntry, field = ''): any {
   if (Array.isArray(value)) {
     if (field !== 'containers' && field !== 'initContainers') return value.map((v) => setImage(v, entry));

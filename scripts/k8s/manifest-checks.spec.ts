@@ -22,6 +22,7 @@ function overlay(kustomization: string, files: Record<string, string> = {}): str
   return dir;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a manifest's parsed YAML, read field by field
 function find(objects: K8sObject[], kind: string, name: string): any {
   return objects.find((o) => o.kind === kind && o.metadata.name === name);
 }
@@ -56,6 +57,7 @@ describe('kustomize subset', () => {
     });
     const [worker] = find(renderKustomization(dir), 'Deployment', 'tagserve-worker').spec.template.spec.containers;
     // The order kubectl 1.32 (kustomize v5.5) gives for this patch.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as above
     expect(worker.env.map((e: any) => e.name)).toEqual(['MODEL_DIR', 'LOG_LEVEL', 'REDIS_PASSWORD', 'WORKER_HEARTBEAT_FILE']);
     expect(worker.env[0].value).toBe('/app/other');
     expect(worker.livenessProbe).toBeDefined();

@@ -7,6 +7,7 @@ import { PREDICTION_QUEUE } from '../../libs/queue/src/prediction-job';
 import type { ConfigKeys } from './config-keys';
 import { K8sObject, objectId, splitImage } from './kustomize-render';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- manifests' parsed YAML, of any shape
 type Json = Record<string, any>;
 
 interface Pod {

@@ -7,7 +7,6 @@
 import type { K8sObject } from './kustomize-render';
 import { objectId } from './kustomize-render';
 
-// eslint-disable-next-line @typescript-eslint/no-implied-eval
 const importModule = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<Record<string, unknown>>;
 
 interface ModelClass {

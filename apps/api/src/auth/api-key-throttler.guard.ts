@@ -19,6 +19,7 @@ export class ApiKeyThrottlerGuard extends ThrottlerGuard {
     super(options, storage, reflector);
   }
 
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- ThrottlerGuard's own signature
   protected override async getTracker(req: Record<string, any>): Promise<string> {
     const id = this.keys.enabled ? this.keys.identify(req as { headers: Record<string, string> }) : null;
     return id ? `key:${id}` : super.getTracker(req);
