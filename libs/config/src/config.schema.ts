@@ -32,6 +32,15 @@ export const configSchema = Joi.object({
   JOB_ATTEMPTS: Joi.number().integer().min(1).max(10).default(3),
   THROTTLE_TTL_MS: Joi.number().integer().min(1).default(60000),
   THROTTLE_LIMIT: Joi.number().integer().min(1).default(100000),
+  // Node's own HTTP timeouts (its defaults: 60 s for headers, 300 s for a whole request): a client
+  // that sends a few bytes and stops must not hold a connection for minutes.
+  HTTP_HEADERS_TIMEOUT_MS: Joi.number().integer().min(1000).max(Joi.ref('HTTP_REQUEST_TIMEOUT_MS')).default(10000),
+  HTTP_REQUEST_TIMEOUT_MS: Joi.number().integer().min(1000).default(30000),
+  // The gateway's own limit on receiving a body; answered 408 in the envelope (before Node's bare 408).
+  HTTP_BODY_TIMEOUT_MS: Joi.number().integer().min(100).less(Joi.ref('HTTP_REQUEST_TIMEOUT_MS')).default(10000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: Joi.number().integer().min(0).default(5000),
+  // On SIGTERM, how long requests in flight may finish before their connections are cut (compose gives the api 15 s).
+  HTTP_SHUTDOWN_DRAIN_MS: Joi.number().integer().min(0).default(10000),
 
   // Worker
   MODEL_DVC_FILE: Joi.string().default('stores/model.dvc'),
@@ -73,6 +82,11 @@ export interface TagserveConfig {
   JOB_ATTEMPTS: number;
   THROTTLE_TTL_MS: number;
   THROTTLE_LIMIT: number;
+  HTTP_HEADERS_TIMEOUT_MS: number;
+  HTTP_REQUEST_TIMEOUT_MS: number;
+  HTTP_BODY_TIMEOUT_MS: number;
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: number;
+  HTTP_SHUTDOWN_DRAIN_MS: number;
   MODEL_DVC_FILE: string;
   DVC_STORE_DIR: string;
   MODEL_DIR: string;

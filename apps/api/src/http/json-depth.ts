@@ -1,5 +1,3 @@
-import type { NextFunction, Request, Response } from 'express';
-
 /** Far deeper than any valid body ({"texts": [{"text": "..."}]} is 3 levels). */
 export const MAX_JSON_DEPTH = 32;
 
@@ -17,12 +15,4 @@ export function jsonDepthExceeds(value: unknown, limit: number): boolean {
     for (const child of Object.values(node)) stack.push([child, depth + 1]);
   }
   return false;
-}
-
-/** Runs after the JSON parser; hands too-deep bodies to `reject` instead of the validators. */
-export function limitJsonDepth(reject: (req: Request, res: Response, error: string) => void) {
-  return (req: Request, res: Response, next: NextFunction): void => {
-    if (jsonDepthExceeds(req.body, MAX_JSON_DEPTH)) return reject(req, res, `JSON body is nested deeper than ${MAX_JSON_DEPTH} levels`);
-    next();
-  };
 }

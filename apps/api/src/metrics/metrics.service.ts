@@ -3,7 +3,10 @@ import { Injectable } from '@nestjs/common';
 import { PREDICTION_QUEUE } from '@tagserve/queue';
 import { Queue } from 'bullmq';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { REDIS_WAIT_MS, withTimeout } from '../queue/queue-connection.service';
+import { withTimeout } from '../queue/queue-connection.service';
+
+/** A scrape waits this long on Redis at most (Prometheus times out at 10 s): the rest of the metrics must not wait for it. */
+const SCRAPE_REDIS_WAIT_MS = 500;
 
 const JOB_STATES = ['waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized'] as const;
 
@@ -33,25 +36,47 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  /** 1 when the last scrape could read the queue gauges from Redis; 0 when they were left out. */
+  readonly queueMetricsUp = new Gauge({
+    name: 'tagserve_queue_metrics_up',
+    help: 'Whether the last scrape read the queue and worker gauges from Redis (0: Redis unreachable, those gauges omitted)',
+    registers: [this.registry],
+  });
+
   constructor(@InjectQueue(PREDICTION_QUEUE) queue: Queue) {
     collectDefaultMetrics({ register: this.registry, prefix: 'tagserve_api_' });
+    const up = this.queueMetricsUp;
+    /** Reads from Redis for a scrape, or undefined (gauge omitted) when it is away: the api's own metrics are still served. */
+    const fromRedis = async <T>(read: () => Promise<T>): Promise<T | undefined> => {
+      try {
+        const client = await withTimeout(queue.client, SCRAPE_REDIS_WAIT_MS);
+        if (client.status !== 'ready') throw new Error(`connection ${client.status}`);
+        const value = await withTimeout(read(), SCRAPE_REDIS_WAIT_MS);
+        up.set(1);
+        return value;
+      } catch {
+        up.set(0);
+        return undefined;
+      }
+    };
     new Gauge({
       name: 'tagserve_queue_jobs',
-      help: 'Jobs in the prediction queue by state',
+      help: 'Jobs in the prediction queue by state (omitted while Redis is unreachable)',
       labelNames: ['state'] as const,
       registers: [this.registry],
       async collect() {
-        // Bounded: a scrape while Redis is away answers 503 instead of hanging.
-        const counts = await withTimeout(queue.getJobCounts(...JOB_STATES), REDIS_WAIT_MS);
-        for (const state of JOB_STATES) this.set({ state }, counts[state] ?? 0);
+        const counts = await fromRedis(() => queue.getJobCounts(...JOB_STATES));
+        this.reset();
+        if (counts) for (const state of JOB_STATES) this.set({ state }, counts[state] ?? 0);
       },
     });
     new Gauge({
       name: 'tagserve_workers',
-      help: 'Workers registered with Redis (each has its model loaded)',
+      help: 'Workers registered with Redis, each with its model loaded (NaN while Redis is unreachable)',
       registers: [this.registry],
       async collect() {
-        this.set(await withTimeout(queue.getWorkersCount(), REDIS_WAIT_MS));
+        // A gauge without labels cannot be left out: NaN says "unknown" where 0 would claim no worker.
+        this.set((await fromRedis(() => queue.getWorkersCount())) ?? NaN);
       },
     });
   }
