@@ -36,36 +36,26 @@ export class MetricsService {
     registers: [this.registry],
   });
 
-  /** 1 when the last scrape could read the queue gauges from Redis; 0 when they were left out. */
-  readonly queueMetricsUp = new Gauge({
-    name: 'tagserve_queue_metrics_up',
-    help: 'Whether the last scrape read the queue and worker gauges from Redis (0: Redis unreachable, those gauges omitted)',
-    registers: [this.registry],
-  });
-
   constructor(@InjectQueue(PREDICTION_QUEUE) queue: Queue) {
     collectDefaultMetrics({ register: this.registry, prefix: 'tagserve_api_' });
-    const up = this.queueMetricsUp;
-    /** Reads from Redis for a scrape, or undefined (gauge omitted) when it is away: the api's own metrics are still served. */
-    const fromRedis = async <T>(read: () => Promise<T>): Promise<T | undefined> => {
-      try {
-        const client = await withTimeout(queue.client, SCRAPE_REDIS_WAIT_MS);
-        if (client.status !== 'ready') throw new Error(`connection ${client.status}`);
-        const value = await withTimeout(read(), SCRAPE_REDIS_WAIT_MS);
-        up.set(1);
-        return value;
-      } catch {
-        up.set(0);
-        return undefined;
-      }
-    };
+    // One Redis read per scrape, shared by the three gauges below (prom-client collects them concurrently).
+    let reading: Promise<QueueSnapshot | undefined> | undefined;
+    const snapshot = () => (reading ??= readQueue(queue).finally(() => (reading = undefined)));
+    new Gauge({
+      name: 'tagserve_queue_metrics_up',
+      help: 'Whether this scrape read the queue and worker gauges from Redis (0: Redis unreachable, those gauges omitted)',
+      registers: [this.registry],
+      async collect() {
+        this.set((await snapshot()) ? 1 : 0);
+      },
+    });
     new Gauge({
       name: 'tagserve_queue_jobs',
       help: 'Jobs in the prediction queue by state (omitted while Redis is unreachable)',
       labelNames: ['state'] as const,
       registers: [this.registry],
       async collect() {
-        const counts = await fromRedis(() => queue.getJobCounts(...JOB_STATES));
+        const counts = (await snapshot())?.counts;
         this.reset();
         if (counts) for (const state of JOB_STATES) this.set({ state }, counts[state] ?? 0);
       },
@@ -76,8 +66,25 @@ export class MetricsService {
       registers: [this.registry],
       async collect() {
         // A gauge without labels cannot be left out: NaN says "unknown" where 0 would claim no worker.
-        this.set((await fromRedis(() => queue.getWorkersCount())) ?? NaN);
+        this.set((await snapshot())?.workers ?? NaN);
       },
     });
+  }
+}
+
+interface QueueSnapshot {
+  counts: Record<string, number>;
+  workers: number;
+}
+
+/** The queue's gauges from Redis, or undefined when it is away: the api's own metrics are served regardless. */
+async function readQueue(queue: Queue): Promise<QueueSnapshot | undefined> {
+  try {
+    const client = await withTimeout(queue.client, SCRAPE_REDIS_WAIT_MS);
+    if (client.status !== 'ready') return undefined;
+    const [counts, workers] = await withTimeout(Promise.all([queue.getJobCounts(...JOB_STATES), queue.getWorkersCount()]), SCRAPE_REDIS_WAIT_MS);
+    return { counts, workers };
+  } catch {
+    return undefined;
   }
 }
