@@ -35,7 +35,7 @@ describe('predictRequestProblems', () => {
   });
 
   it('names empty, blank and non-string texts', () => {
-    expect(predictRequestProblems({ texts: [{ text: '' }, { text: ' \n' }, { text: 1 }, {}] }, limits)).toEqual([
+    expect(predictRequestProblems({ texts: [{ text: '' }, { text: ' \n' }, { text: 1 }, {}] }, { ...limits, maxTexts: 4 })).toEqual([
       'texts[0].text must not be empty',
       'texts[1].text must not be blank',
       'texts[2].text must be a string',
