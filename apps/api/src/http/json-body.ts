@@ -39,7 +39,7 @@ export function jsonBody({ limitBytes, timeoutMs }: JsonBodyOptions) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const declared = req.headers['content-length'];
     const length = declared === undefined ? undefined : Number(declared);
-    if (req.headers['transfer-encoding'] === undefined && !length) return next(); // no body
+    if (req.headers['transfer-encoding'] === undefined && (length === undefined || length === 0)) return next(); // no body
     // Only POST /predict takes a body. Elsewhere it is not read, and the connection is closed after
     // the answer rather than kept to read (or wait for) the rest of it.
     if (req.method !== 'POST') {
