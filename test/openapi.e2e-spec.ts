@@ -20,7 +20,7 @@ const ENV = {
   MAX_TEXTS: '5',
   MAX_TEXT_LENGTH: '300',
   BODY_LIMIT: '16kb',
-  PREDICT_TIMEOUT_MS: '1500',
+  PREDICT_TIMEOUT_MS: '4000',
   QUEUE_MAX_WAITING: '2',
   JOB_ATTEMPTS: '1',
   HTTP_BODY_TIMEOUT_MS: '1000',
@@ -85,13 +85,19 @@ describe('OpenAPI document matches what the server answers', () => {
     await predict({ texts: [] });
     await predict({ texts: [{ text: 'x'.repeat(20_000) }] }); // 413 (16 KB)
     record('post /predict', await rawRequest(stack.port, [postHead({ 'Content-Length': 50 }), '{"texts"'], 5000)); // 408
-    await predict({ texts: sampleTexts(1, 'timeout') }); // 504: no worker within 1.5 s; the job stays queued
+    await predict({ texts: sampleTexts(1, 'timeout') }); // 504: no worker within 4 s; the job stays queued
 
     // A worker whose jobs fail for good: 502 (it also takes the job left by the 504).
     const failing = new Worker(PREDICTION_QUEUE, async () => Promise.reject(new UnrecoverableError('model exploded')), {
       prefix: PREFIX,
       connection: { host: '127.0.0.1', port: stack.redis.port, maxRetriesPerRequest: null },
     });
+    await failing.waitUntilReady();
+    // The job left by the 504 fails first: then the worker is surely taking jobs.
+    const redis = stack.redis.client();
+    const deadline = Date.now() + 30_000;
+    while ((await redis.zcard(`${PREFIX}:${PREDICTION_QUEUE}:failed`)) < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    redis.disconnect();
     await predict({ texts: sampleTexts(1, 'fail') });
     await failing.close();
 
