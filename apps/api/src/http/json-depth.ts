@@ -3,8 +3,8 @@ export const MAX_JSON_DEPTH = 32;
 
 /**
  * Depth of a parsed JSON value, computed without recursion and stopping early past `limit`.
- * ValidationPipe and class-transformer walk bodies recursively, so a small body of 10k nested
- * arrays would overflow the stack there and surface as a 500.
+ * Anything that walks a body recursively (class-transformer, a recursive validator) would
+ * overflow the stack on a small body of 10k nested arrays and surface as a 500: refused first.
  */
 export function jsonDepthExceeds(value: unknown, limit: number): boolean {
   const stack: Array<[unknown, number]> = [[value, 1]];
