@@ -1,3 +1,4 @@
+import { PREDICTION_QUEUE } from '@tagserve/queue';
 import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { AppProcess, waitForStatus } from './support/app-process';
@@ -170,21 +171,35 @@ describe('hardening: the api without Redis, and its shutdown', () => {
     await stack.redis.restart();
   });
 
-  it('class 8 (api): SIGTERM while a request is half sent still exits within the drain period', async () => {
+  it('class 8 (api): SIGTERM answers a half-sent request at once and one waiting for a worker after the drain, then exits 0', async () => {
     const port = await freePort();
     const api = AppProcess.start('api', { ...stack.env, PORT: String(port), HTTP_BODY_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '30000' });
     await waitForStatus(`http://127.0.0.1:${port}/health/live`, 200);
+    // No worker: this one waits for its job (PREDICT_TIMEOUT_MS 30 s) until the drain (2 s) ends.
+    const waiting = send(`http://127.0.0.1:${port}/predict`, { body: { texts: [{ text: 'nobody will answer' }] }, timeoutMs: 20_000 });
     const socket = connect(port, '127.0.0.1');
     socket.on('error', () => undefined);
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
     const closed = new Promise((resolve) => socket.once('close', resolve));
     socket.write(postHead({ 'Content-Length': 1000, Expect: '100-continue' }));
     await new Promise((resolve) => socket.once('data', resolve)); // "100 Continue": the request has reached the app
     socket.write('{"texts":[{"te');
+    // The predict request is in flight once its job is queued in Redis.
+    const redis = stack.redis.client();
+    const deadline = Date.now() + 5000;
+    while ((await redis.llen(`hardening-down:${PREDICTION_QUEUE}:wait`)) < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    redis.disconnect();
     const started = performance.now();
-    const code = await api.stop('SIGTERM', 10_000);
-    const exitMs = performance.now() - started;
-    expect(code).toBe(0);
-    expect(exitMs).toBeLessThan(2000 + 3000); // HTTP_SHUTDOWN_DRAIN_MS, plus closing the Redis connections
+    const code = api.stop('SIGTERM', 10_000);
     await closed;
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(answer).toMatch(/HTTP\/1\.1 503[\s\S]*The api is stopping/);
+    const late = await waiting;
+    expect(late.status).toBe(503);
+    expect(late.headers['retry-after']).toBe('1');
+    expect(late.body).toMatchObject({ 'status-code': 503, url: '/predict' });
+    expect(await code).toBe(0);
+    expect(performance.now() - started).toBeLessThan(2000 + 3000); // HTTP_SHUTDOWN_DRAIN_MS, plus closing the Redis connections
   });
 });

@@ -40,7 +40,7 @@ export const configSchema = Joi.object({
   HTTP_BODY_TIMEOUT_MS: Joi.number().integer().min(100).less(Joi.ref('HTTP_REQUEST_TIMEOUT_MS')).default(10000),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: Joi.number().integer().min(0).default(5000),
   // On SIGTERM, how long requests in flight may finish before their connections are cut (compose gives the api 15 s).
-  HTTP_SHUTDOWN_DRAIN_MS: Joi.number().integer().min(0).default(8000),
+  HTTP_SHUTDOWN_DRAIN_MS: Joi.number().integer().min(0).default(10000),
 
   // Worker
   MODEL_DVC_FILE: Joi.string().default('stores/model.dvc'),

@@ -5,6 +5,7 @@ import helmet from 'helmet';
 import { httpMetrics } from '../metrics/http-metrics.middleware';
 import { MetricsService } from '../metrics/metrics.service';
 import { HttpExceptionFilter } from './http-exception.filter';
+import { TimedExpressAdapter } from './http-server.adapter';
 import { jsonBody, parseByteSize } from './json-body';
 import { buildOpenApiDocument } from './openapi';
 import { requestId } from './request-id';
@@ -21,6 +22,8 @@ export function configureApp(app: NestExpressApplication, config: Pick<TagserveC
   // Answers are never the same twice (timestamps): hashing them for an ETag is wasted CPU.
   app.set('etag', false);
   app.use(httpMetrics(app.get(MetricsService)));
+  const adapter = app.getHttpAdapter();
+  if (adapter instanceof TimedExpressAdapter) app.use(adapter.trackRequests); // so a shutdown can answer them
   app.use(helmet({ contentSecurityPolicy: false })); // CSP off: Swagger UI at /docs uses inline scripts
   app.use(requestId);
   app.use(jsonBody({ limitBytes: parseByteSize(config.BODY_LIMIT), timeoutMs: config.HTTP_BODY_TIMEOUT_MS }));
