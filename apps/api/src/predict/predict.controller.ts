@@ -27,7 +27,7 @@ export class PredictController {
     422: 'Invalid texts: not a list, empty, more than MAX_TEXTS, an item not {"text": string}, a blank text or one over MAX_TEXT_LENGTH characters, an unknown field',
     429: 'Queue over QUEUE_MAX_WAITING, or rate limit reached; see Retry-After',
     502: 'The job failed on the worker for good (all attempts used); names the job id',
-    503: 'Redis unavailable, or the job vanished from Redis; see Retry-After',
+    503: 'Redis unavailable, the job vanished from Redis, or the api is stopping; see Retry-After',
     504: 'No worker finished the job within PREDICT_TIMEOUT_MS; names the job id, the job stays queued',
   })
   // The parameter's type is an interface, so the global ValidationPipe leaves the body to PredictRequestPipe.
