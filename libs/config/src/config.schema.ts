@@ -87,6 +87,15 @@ export class TagserveConfig {
   @IsString() API_KEYS_FILE = '';
   // With API keys set: /metrics stays open to scrapers without a key (true) or needs one (false).
   @toBoolean() @IsBoolean() METRICS_PUBLIC = true;
+  // Node's own HTTP timeouts (its defaults: 60 s for headers, 300 s for a whole request): a client
+  // that sends a few bytes and stops must not hold a connection for minutes.
+  @Int(1000) HTTP_HEADERS_TIMEOUT_MS = 10000;
+  @Int(1000) HTTP_REQUEST_TIMEOUT_MS = 30000;
+  // The gateway's own limit on receiving a body; answered 408 in the envelope (before Node's bare 408).
+  @Int(100) HTTP_BODY_TIMEOUT_MS = 10000;
+  @Int(0) HTTP_KEEP_ALIVE_TIMEOUT_MS = 5000;
+  // On SIGTERM, how long requests in flight may finish before their connections are cut (compose gives the api 15 s).
+  @Int(0) HTTP_SHUTDOWN_DRAIN_MS = 10000;
   /** How long a request waits on Redis (connect, command) before the gateway answers 503. */
   @Int(100, 60000) REDIS_WAIT_MS = 2000;
   /**
@@ -135,10 +144,19 @@ export function validateConfig(env: Record<string, unknown>): TagserveConfig {
   const given = Object.fromEntries(Object.entries(env).filter(([key, value]) => known.has(key) && value !== undefined));
   const config = plainToInstance(TagserveConfig, given, { exposeDefaultValues: true });
   const errors = validateSync(config, { forbidUnknownValues: true, stopAtFirstError: true });
-  if (errors.length > 0) throw new Error(`Invalid configuration: ${errors.flatMap(describe).join('; ')}`);
+  const problems = [...errors.flatMap(describe), ...relations(config)];
+  if (problems.length > 0) throw new Error(`Invalid configuration: ${problems.join('; ')}`);
   return config;
 }
 
 function describe(error: ValidationError): string[] {
   return Object.values(error.constraints ?? {}).map((message) => `${message} (got ${JSON.stringify(error.value)})`);
+}
+
+/** Settings that are valid alone but not together. */
+function relations(config: TagserveConfig): string[] {
+  const problems: string[] = [];
+  if (config.HTTP_HEADERS_TIMEOUT_MS > config.HTTP_REQUEST_TIMEOUT_MS) problems.push('HTTP_HEADERS_TIMEOUT_MS must not be greater than HTTP_REQUEST_TIMEOUT_MS');
+  if (config.HTTP_BODY_TIMEOUT_MS >= config.HTTP_REQUEST_TIMEOUT_MS) problems.push('HTTP_BODY_TIMEOUT_MS must be less than HTTP_REQUEST_TIMEOUT_MS');
+  return problems;
 }

@@ -6,6 +6,9 @@ import { Queue } from 'bullmq';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { QueueConnection } from '../queue/queue-connection.service';
 
+/** A scrape waits this long on Redis at most (Prometheus times out at 10 s): the rest of the metrics must not wait for it. */
+const SCRAPE_REDIS_WAIT_MS = 500;
+
 const JOB_STATES = ['waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized'] as const;
 
 /** The gateway's Prometheus registry; queue depth and worker count are read from Redis at scrape time. */
@@ -87,32 +90,55 @@ export class MetricsService {
 
   constructor(@InjectQueue(PREDICTION_QUEUE) queue: Queue, connection: QueueConnection) {
     collectDefaultMetrics({ register: this.registry, prefix: 'tagserve_api_' });
+    // One Redis read per scrape, shared by the three gauges below (prom-client collects them concurrently).
+    let reading: Promise<QueueSnapshot | undefined> | undefined;
+    const snapshot = () => (reading ??= readQueue(queue, connection).finally(() => (reading = undefined)));
+    new Gauge({
+      name: 'tagserve_queue_metrics_up',
+      help: 'Whether this scrape read the queue and worker gauges from Redis (0: Redis unreachable, those gauges omitted)',
+      registers: [this.registry],
+      async collect() {
+        this.set((await snapshot()) ? 1 : 0);
+      },
+    });
     new Gauge({
       name: 'tagserve_queue_jobs',
-      help: 'Jobs in the prediction queue by state',
+      help: 'Jobs in the prediction queue by state (omitted while Redis is unreachable)',
       labelNames: ['state'] as const,
       registers: [this.registry],
       async collect() {
-        // While Redis is away the gateway's own metrics are still served, without these gauges
-        // (commands are bounded by the connection's timeout, see producerConnection).
+        const counts = (await snapshot())?.counts;
         this.reset();
-        if (!connection.ready) return;
-        const counts = await queue.getJobCounts(...JOB_STATES).catch(() => undefined);
-        for (const state of JOB_STATES) if (counts) this.set({ state }, counts[state] ?? 0);
+        if (counts) for (const state of JOB_STATES) this.set({ state }, counts[state] ?? 0);
       },
     });
     new Gauge({
       name: 'tagserve_workers',
-      help: 'Workers registered with Redis (each has its model loaded)',
+      help: 'Workers registered with Redis, each with its model loaded (NaN while Redis is unreachable)',
       registers: [this.registry],
       async collect() {
-        this.reset();
-        if (!connection.ready) return;
-        const count = await queue.getWorkersCount().catch(() => undefined);
-        if (count !== undefined) this.set(count);
+        // A gauge without labels cannot be left out: NaN says "unknown" where 0 would claim no worker.
+        this.set((await snapshot())?.workers ?? NaN);
       },
     });
   }
+}
+
+interface QueueSnapshot {
+  counts: Record<string, number>;
+  workers: number;
+}
+
+/** The queue's gauges from Redis, or undefined when it is away: the api's own metrics are served regardless. */
+async function readQueue(queue: Queue, connection: QueueConnection): Promise<QueueSnapshot | undefined> {
+  if (!connection.ready) return undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), SCRAPE_REDIS_WAIT_MS)));
+  const read = Promise.all([queue.getJobCounts(...JOB_STATES), queue.getWorkersCount()]).then(
+    ([counts, workers]) => ({ counts, workers }),
+    () => undefined,
+  );
+  return Promise.race([read, timeout]).finally(() => clearTimeout(timer));
 }
 
 function jobHistogram(registry: Registry, name: string, help: string): Histogram {

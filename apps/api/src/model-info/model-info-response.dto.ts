@@ -1,19 +1,11 @@
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
+import { EnvelopeDto } from '../predict/prediction-response.dto';
 
 /** A metric, parameter or sub-object: what a filter or an argument name picks can be any JSON value. */
 const ANY_JSON = [{ type: 'number' }, { type: 'string' }, { type: 'boolean' }, { type: 'object', additionalProperties: true }, { type: 'array', items: {} }];
 
 const VERSION_EXAMPLE = 'a8ca52859b7ad3f2c5ba4ef4d13e2f35.dir';
 const VERSION_DOC = "The artifact's DVC hash (`<md5 of the tree manifest>.dir`, as in its .dvc pointer file)";
-
-/** The envelope fields every answer carries (the original tagifai shape). */
-class EnvelopeDto {
-  @ApiProperty({ example: 'OK' }) message: string;
-  @ApiProperty({ example: 'GET' }) method: string;
-  @ApiProperty({ name: 'status-code', example: 200 }) 'status-code': number;
-  @ApiProperty({ example: '2026-01-01T00:00:00.000Z' }) timestamp: string;
-  @ApiProperty({ example: '/performance' }) url: string;
-}
 
 /** What every model-info answer says about the version it describes. */
 class ServedVersionDto {

@@ -1,7 +1,8 @@
 import { Controller, Get, Param, Query, Req, UnprocessableEntityException } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { ErrorResponseDto } from '../predict/prediction-response.dto';
+import { ApiErrorResponses, THROTTLED } from '../http/openapi';
+import { IndexResponseDto } from '../predict/prediction-response.dto';
 import { envelope, Envelope } from '../http/response-envelope';
 import { ArgResponseDto, ArgsResponseDto, PerformanceResponseDto } from './model-info-response.dto';
 import { ModelInfoService, pickFromVersions, ServedVersion } from './model-info.service';
@@ -13,8 +14,11 @@ const VERSION_QUERY = {
   description: 'Describe only this version (its DVC hash, as in `model_version`); 404 if no worker serves it right now',
   example: 'a8ca52859b7ad3f2c5ba4ef4d13e2f35.dir',
 };
-const NOT_FOUND = { status: 404, type: ErrorResponseDto, description: 'Unknown key, or a `version` no worker serves right now' };
-const UNAVAILABLE = { status: 503, type: ErrorResponseDto, description: 'Redis unavailable, or no worker has published its model yet (see Retry-After)' };
+const ERRORS = {
+  404: 'Unknown key, or a `version` no worker serves right now',
+  422: 'A query parameter given more than once, or empty',
+  503: 'Redis unavailable, or no worker has published its model yet (see Retry-After)',
+};
 
 /** One version as every model-info answer describes it. */
 function describe(v: ServedVersion): { model_version: string; workers: number; loaded_at: string } {
@@ -30,11 +34,13 @@ function single(name: string, value: unknown): string | undefined {
 
 @ApiTags('model')
 @Controller()
+@ApiErrorResponses(THROTTLED)
 export class ModelInfoController {
   constructor(private readonly modelInfo: ModelInfoService) {}
 
   @Get()
   @ApiOperation({ summary: 'Health check in the original tagifai shape' })
+  @ApiOkResponse({ type: IndexResponseDto })
   index(@Req() req: Request): Envelope {
     return envelope(req, 200, 'OK', {});
   }
@@ -53,8 +59,7 @@ export class ModelInfoController {
   })
   @ApiQuery(VERSION_QUERY)
   @ApiOkResponse({ type: PerformanceResponseDto })
-  @ApiResponse(NOT_FOUND)
-  @ApiResponse(UNAVAILABLE)
+  @ApiErrorResponses(ERRORS)
   async performance(@Req() req: Request, @Query('filter') filterParam?: unknown, @Query('version') versionParam?: unknown): Promise<Envelope> {
     const filter = single('filter', filterParam);
     const served = await this.modelInfo.served(single('version', versionParam));
@@ -68,8 +73,7 @@ export class ModelInfoController {
   @ApiOperation({ summary: 'Training parameters of the version(s) served right now, and how many workers serve each' })
   @ApiQuery(VERSION_QUERY)
   @ApiOkResponse({ type: ArgsResponseDto })
-  @ApiResponse(NOT_FOUND)
-  @ApiResponse(UNAVAILABLE)
+  @ApiErrorResponses(ERRORS)
   async args(@Req() req: Request, @Query('version') versionParam?: unknown): Promise<Envelope> {
     const served = await this.modelInfo.served(single('version', versionParam));
     const versions = served.versions.map((v) => ({ ...describe(v), args: v.info.args }));
@@ -86,8 +90,7 @@ export class ModelInfoController {
   })
   @ApiQuery(VERSION_QUERY)
   @ApiOkResponse({ type: ArgResponseDto })
-  @ApiResponse(NOT_FOUND)
-  @ApiResponse(UNAVAILABLE)
+  @ApiErrorResponses(ERRORS)
   async arg(@Req() req: Request, @Param('arg') arg: string, @Query('version') versionParam?: unknown): Promise<Envelope> {
     const served = await this.modelInfo.served(single('version', versionParam));
     const picked = pickFromVersions(served, 'args', arg);

@@ -8,7 +8,6 @@ import {
   Injectable,
   Logger,
   ServiceUnavailableException,
-  UnprocessableEntityException,
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { TagserveConfigService } from '@tagserve/config';
@@ -43,7 +42,6 @@ export class PredictionService {
   private readonly logger = new Logger(PredictionService.name);
   private readonly timeoutMs: number;
   private readonly maxTexts: number;
-  private readonly maxTextLength: number;
   private readonly maxWaiting: number;
   private waiting = { count: 0, readAt: 0 };
   private waitingRead?: Promise<number>;
@@ -60,21 +58,7 @@ export class PredictionService {
   ) {
     this.timeoutMs = config.get('PREDICT_TIMEOUT_MS');
     this.maxTexts = config.get('MAX_TEXTS');
-    this.maxTextLength = config.get('MAX_TEXT_LENGTH');
     this.maxWaiting = config.get('QUEUE_MAX_WAITING');
-  }
-
-  /** The configurable limits, checked after the DTO has validated the shape. */
-  assertWithinLimits(texts: string[]): void {
-    if (texts.length > this.maxTexts) {
-      throw new UnprocessableEntityException(`texts must contain at most ${this.maxTexts} items (got ${texts.length})`);
-    }
-    const tooLong = texts.findIndex((text) => text.length > this.maxTextLength);
-    if (tooLong >= 0) {
-      throw new UnprocessableEntityException(
-        `texts[${tooLong}].text must be at most ${this.maxTextLength} characters (got ${texts[tooLong].length})`,
-      );
-    }
   }
 
   /**
