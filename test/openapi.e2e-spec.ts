@@ -37,6 +37,11 @@ function closed(schema: Schema): Schema {
   if (!schema || typeof schema !== 'object') return schema;
   const copy = Object.fromEntries(Object.entries(schema).map(([k, v]) => [k, k === 'example' ? v : closed(v)]));
   if (copy.properties && copy.additionalProperties === undefined) copy.additionalProperties = false;
+  // OpenAPI 3.0's `nullable` beside oneOf (no `type`) in JSON Schema terms: the schema, or null.
+  if (copy.nullable === true && copy.type === undefined) {
+    const { nullable: _nullable, ...rest } = copy;
+    return { anyOf: [rest, { type: 'null' }] };
+  }
   return copy;
 }
 
@@ -51,7 +56,9 @@ describe('OpenAPI document matches what the server answers', () => {
     seen.push({ route, status: res.status, body: res.body, headers: res.headers });
     return res;
   };
-  const get = async (path: string, url = stack.url) => record(`get ${path}`, await send(`${url}${path}`, { method: 'GET' }));
+  /** GET `path` (query included), recorded under its documented route (`as`, e.g. /args/{arg}; else the path without its query). */
+  const get = async (path: string, url = stack.url, as = path.split('?')[0]) => record(`get ${as}`, await send(`${url}${path}`, { method: 'GET' }));
+  const getArg = (arg: string, url = stack.url, query = '') => get(`/args/${arg}${query}`, url, '/args/{arg}');
   const predict = async (body: unknown, headers?: Record<string, string>, url = stack.url) =>
     record('post /predict', await send(`${url}/predict`, { body, headers, timeoutMs: 10_000 }));
 
@@ -80,6 +87,7 @@ describe('OpenAPI document matches what the server answers', () => {
     await get('/health/ready'); // 503: no worker
     await get('/performance'); // 503: no model published
     await get('/args');
+    await getArg('C');
     await predict('{"texts": [');
     await predict('x', { 'content-type': 'text/plain' });
     await predict({ texts: [] });
@@ -106,7 +114,15 @@ describe('OpenAPI document matches what the server answers', () => {
     await stack.waitUntilReady();
     await get('/health/ready');
     await get('/performance');
-    await get('/args');
+    const args = await get('/args');
+    const someArg = Object.keys(args.body.data.args)[0];
+    await getArg(someArg); // 200
+    await getArg('no-such-arg'); // 404
+    await get('/performance?filter=no-such-key'); // 404
+    await get('/args?version=0123456789abcdef0123456789abcdef.dir'); // 404: not served
+    await get('/performance?filter=overall&filter=class'); // 422: given twice
+    await get('/args?version=a&version=b');
+    await getArg(someArg, stack.url, '?version=a&version=b');
     const ok = await predict({ texts: sampleTexts(2, 'ok') });
     expect(Object.keys(ok.body.data.predictions[0].predicted_probabilities).sort()).toEqual(LABELS);
     await worker.stop('SIGKILL');
@@ -122,6 +138,7 @@ describe('OpenAPI document matches what the server answers', () => {
       const url = `http://127.0.0.1:${port}`;
       await waitForStatus(`${url}/health/live`, 200);
       for (const path of ['/', '/performance', '/args']) for (let i = 0; i < 2; i++) await get(path, url);
+      for (let i = 0; i < 2; i++) await getArg('C', url);
       for (let i = 0; i < 2; i++) await predict({ texts: [] }, undefined, url);
     } finally {
       await throttled.stop('SIGKILL');
@@ -131,6 +148,7 @@ describe('OpenAPI document matches what the server answers', () => {
     await stack.redis.stop();
     await get('/performance');
     await get('/args');
+    await getArg('C');
     await get('/health/ready');
     await predict({ texts: sampleTexts(1, 'down') });
     await stack.redis.restart();

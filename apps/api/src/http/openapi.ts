@@ -41,6 +41,19 @@ function applyRequestLimits(document: OpenAPIObject, config: Pick<TagserveConfig
   (item.properties!.text as SchemaObject).maxLength = config.MAX_TEXT_LENGTH;
 }
 
+/**
+ * GET /args/{arg} answers the parameter under its own name (`{"C": 100, ...}`), which a class
+ * cannot declare: its `{arg}` placeholder becomes the schema's additionalProperties.
+ */
+function openArgData(document: OpenAPIObject): void {
+  const schemas = document.components?.schemas as Record<string, SchemaObject>;
+  const data = schemas.ArgDataDto;
+  if (!data?.properties?.['{arg}']) return;
+  const { ['{arg}']: arg, ...known } = data.properties;
+  data.properties = known;
+  data.additionalProperties = arg as SchemaObject;
+}
+
 export function buildOpenApiDocument(
   app: NestExpressApplication,
   config: Pick<TagserveConfig, 'MAX_TEXTS' | 'MAX_TEXT_LENGTH' | 'API_KEYS' | 'API_KEYS_FILE'>,
@@ -55,5 +68,6 @@ export function buildOpenApiDocument(
   const info = withApiKeyAuth(builder, Boolean(config.API_KEYS || config.API_KEYS_FILE)).build();
   const document = SwaggerModule.createDocument(app, info);
   applyRequestLimits(document, config);
+  openArgData(document);
   return document;
 }

@@ -5,6 +5,7 @@ import { Test } from '@nestjs/testing';
 import { modelInfoKey, workerEntry } from '@tagserve/queue';
 import request from 'supertest';
 import { configureApp } from '../http/configure-app';
+import { MetricsService } from '../metrics/metrics.service';
 import { QueueConnection } from '../queue/queue-connection.service';
 import { ModelInfoController } from './model-info.controller';
 import { ModelInfoService } from './model-info.service';
@@ -46,6 +47,8 @@ describe('/performance and /args', () => {
       providers: [
         ModelInfoService,
         { provide: QueueConnection, useValue: connection },
+        // configureApp times every answer; the timings themselves are not under test here.
+        { provide: MetricsService, useValue: { httpDuration: { startTimer: () => () => undefined } } },
         { provide: ConfigService, useValue: { get: (key: string) => ({ QUEUE_PREFIX: 'unit-model-info' })[key] } },
       ],
     }).compile();
