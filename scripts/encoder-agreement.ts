@@ -13,8 +13,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { parseArgs } from 'node:util';
 import { materialize } from '@tagserve/dvc-store';
-import { classificationReport, isEncoderDtype, ONNX_FILE_BY_DTYPE, TagClassifier, type Prediction } from '@tagserve/model';
+import { classificationReport, isEncoderDtype, TagClassifier, type Prediction } from '@tagserve/model';
 import { loadHoldout, type LabelledTexts } from './bench/texts';
+import { swapEncoder } from './encoder/swap-encoder';
 
 const { values } = parseArgs({
   options: {
@@ -33,19 +34,6 @@ async function predictAll(clf: TagClassifier, texts: string[], batch: number): P
   const out: Prediction[] = [];
   for (let i = 0; i < texts.length; i += batch) out.push(...(await clf.predict(texts.slice(i, i + batch))));
   return out;
-}
-
-/** The shipped artifact with its encoder file swapped for `onnx` (args.json says which dtype to load). */
-function swapEncoder(shipped: string, target: string, onnx: string, dtype: string): void {
-  fs.cpSync(shipped, target, { recursive: true });
-  fs.rmSync(path.join(target, 'encoder', 'onnx'), { recursive: true });
-  fs.mkdirSync(path.join(target, 'encoder', 'onnx'));
-  const file = ONNX_FILE_BY_DTYPE[dtype as keyof typeof ONNX_FILE_BY_DTYPE];
-  fs.copyFileSync(onnx, path.join(target, 'encoder', 'onnx', file));
-  const args = JSON.parse(fs.readFileSync(path.join(target, 'args.json'), 'utf8')) as Record<string, unknown> & { encoder?: Record<string, unknown> };
-  args.dtype = dtype;
-  if (args.encoder) args.encoder.onnx = `onnx/${file}`;
-  fs.writeFileSync(path.join(target, 'args.json'), JSON.stringify(args, null, 2));
 }
 
 function compare(name: string, set: LabelledTexts, a: Prediction[], b: Prediction[], labels: string[]): number {

@@ -15,9 +15,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
-import * as transformers from '@huggingface/transformers';
 import { loadHoldout } from './bench/texts';
-import { Graph } from './encoder/graph-rewrite';
+import { fp32PeakGflops, loadTokenizer, macsPerToken } from './encoder/flops';
 import { profileByOp, type OpTime } from './encoder/ort-profile';
 
 const { values } = parseArgs({
@@ -33,51 +32,18 @@ const { values } = parseArgs({
   },
 });
 
-/** Multiply-accumulates per token of every MatMul with a constant [K, N] weight (the per-token projections). */
-export function macsPerToken(onnxFile: string): { macs: number; matmuls: number } {
-  const g = Graph.decode(fs.readFileSync(onnxFile));
-  let macs = 0;
-  let matmuls = 0;
-  for (const n of g.nodes) {
-    if (n.opType !== 'MatMul') continue;
-    const dims = g.dims(n.input![1]);
-    // head_w takes one pooled row per text, not one per token.
-    if (dims.length !== 2 || n.input![0].startsWith('Div')) continue;
-    macs += dims[0] * dims[1];
-    matmuls++;
-  }
-  return { macs, matmuls };
-}
-
-/** fp32 FLOPs per cycle of one core: 2 FMA pipes × lanes × 2 (AVX-512: 16 lanes, AVX2: 8). */
-function fp32PeakGflops(): { gflops: number; ghz: number; isa: string } {
-  const info = fs.readFileSync('/proc/cpuinfo', 'utf8');
-  const flags = /^flags\s*:(.*)$/m.exec(info)?.[1].split(' ') ?? [];
-  const ghz = Number(/^cpu MHz\s*:\s*([\d.]+)/m.exec(info)?.[1] ?? NaN) / 1000;
-  const isa = flags.includes('avx512f') ? 'avx512' : flags.includes('fma') ? 'avx2+fma' : 'sse';
-  const lanes = isa === 'avx512' ? 16 : isa === 'avx2+fma' ? 8 : 4;
-  const vnni = flags.includes('avx512_vnni') || flags.includes('avx_vnni') ? ' +vnni' : ' (no vnni)';
-  return { gflops: ghz * 2 * lanes * 2, ghz, isa: isa + vnni };
-}
-
 interface Feed {
   tokens: number;
   feeds: Record<string, ort.Tensor>;
 }
 
 async function tokenize(encoderDir: string, texts: string[], batch: number): Promise<Feed[]> {
-  const { env, AutoTokenizer } = transformers;
-  env.allowRemoteModels = false;
-  env.localModelPath = path.dirname(path.resolve(encoderDir)) + path.sep;
-  const tokenizer = (await AutoTokenizer.from_pretrained(path.basename(path.resolve(encoderDir)))) as unknown as (
-    t: string[],
-    o: object,
-  ) => Record<string, { data: BigInt64Array; dims: number[] }>;
+  const tokenizer = await loadTokenizer(encoderDir);
   const out: Feed[] = [];
   for (let i = 0; i < texts.length; i += batch) {
-    const enc = tokenizer(texts.slice(i, i + batch), { padding: true, truncation: true });
+    const enc = tokenizer(texts.slice(i, i + batch));
     const feeds: Record<string, ort.Tensor> = {};
-    for (const name of ['input_ids', 'attention_mask']) feeds[name] = new ort.Tensor('int64', enc[name].data, enc[name].dims);
+    for (const name of ['input_ids', 'attention_mask'] as const) feeds[name] = new ort.Tensor('int64', enc[name].data, enc[name].dims);
     out.push({ tokens: enc.input_ids.dims[0] * enc.input_ids.dims[1], feeds });
   }
   return out;
