@@ -378,31 +378,40 @@ s.on("data",d=>{console.log("connected, reply "+String(d).trim());process.exit(0
 s.on("timeout",()=>{console.log("timeout");process.exit(2)});
 s.on("error",e=>{console.log(e.code||e.message);process.exit(2)});'
 probe() { timeout 60 docker run --rm --network "${PROJECT}_$1" -e "H=$2" --entrypoint node "$API_IMAGE" -e "$probe_js" 2>&1; }
+isolation=""
 for target in redis "$redis_ip"; do
-  if out=$(probe frontend "$target"); then fail "Redis reachable from the frontend network at $target:6379 ($out)"
-  else pass "Redis not reachable from the frontend network at $target:6379 ($out)"; fi
+  if out=$(probe frontend "$target"); then
+    fail "Redis reachable from the frontend network at $target:6379 ($out)"
+    isolation="$isolation from frontend at $target: REACHABLE ($out);"
+  else
+    pass "Redis not reachable from the frontend network at $target:6379 ($out)"
+    isolation="$isolation from frontend at $target: unreachable ($out);"
+  fi
 done
 if out=$(probe backend redis); then
   pass "control: Redis reachable from the backend network ($out)"
   case "$out" in *NOAUTH*) pass "Redis requires the password" ;; *) fail "Redis answered without a password: $out" ;; esac
+  isolation="$isolation from backend: reachable ($out)"
 else
   fail "control: Redis not reachable from the backend network either ($out): the isolation check proves nothing"
+  isolation="$isolation from backend: unreachable ($out), so the check proves nothing"
 fi
-note "Redis from frontend network: unreachable (by name and by IP $redis_ip); from backend: reachable, NOAUTH without password"
+note "Redis$isolation"
 
 # ---------------------------------------------------------------------------------------------
 # 7. Non-root, nothing published but the API
 # ---------------------------------------------------------------------------------------------
 uids=""
+as_root=""
 for c in $(containers api) $(containers worker); do
   uid=$(docker exec "$c" id -u)
   uids="$uids $(cname "$c")=$uid"
-  [ "$uid" != 0 ] || fail "$(cname "$c") runs as root"
+  [ "$uid" != 0 ] || as_root="$as_root $(cname "$c")"
 done
 redis_uid=$(docker exec "$redis_c" awk '/^Uid:/ { print $2 }' /proc/1/status)
-[ "$redis_uid" != 0 ] || fail "redis-server runs as root"
+[ "$redis_uid" != 0 ] || as_root="$as_root redis-server"
 uids="$uids $(cname "$redis_c")(redis-server)=$redis_uid"
-pass "uids:$uids"
+if [ -z "$as_root" ]; then pass "non-root uids:$uids"; else fail "running as root:$as_root (uids:$uids)"; fi
 published=""
 for c in $(containers worker) "$redis_c"; do
   [ -z "$(docker port "$c")" ] || published="$published $(cname "$c")"

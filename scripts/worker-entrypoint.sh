@@ -5,9 +5,11 @@
 # missing or differing files are copied, to a temp name + rename: replicas starting together never
 # read a partial object. The worker itself verifies every checksum when it materializes the model.
 set -eu
-seed=/app/stores/.image-blob
+# The image's layout (Dockerfile.worker); the variables exist for the script's own test.
+app=${APP_DIR:-/app}
+seed=${TAGSERVE_IMAGE_BLOB:-$app/stores/.image-blob}
 store=${DVC_STORE_DIR:-stores/blob}
-case $store in /*) ;; *) store=/app/$store ;; esac
+case $store in /*) ;; *) store=$app/$store ;; esac
 
 if [ -d "$seed" ] && mkdir -p "$store" 2>/dev/null && [ -w "$store" ]; then
   cd "$seed"
@@ -17,6 +19,6 @@ if [ -d "$seed" ] && mkdir -p "$store" 2>/dev/null && [ -w "$store" ]; then
     tmp="$store/$f.tmp-${HOSTNAME:-x}-$$"
     cp "$f" "$tmp" && mv -f "$tmp" "$store/$f"
   done
-  cd /app
+  cd "$app"
 fi
 exec "$@"

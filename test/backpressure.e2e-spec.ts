@@ -1,6 +1,7 @@
-import { percentile, send, sleep } from './support/http';
+import { percentile, send } from './support/http';
 import { predictionProblem, sampleTexts } from './support/predictions';
 import { Stack } from './support/stack';
+import { waitFor } from './support/wait-for';
 
 /**
  * Backpressure: with QUEUE_MAX_WAITING jobs already waiting (no worker yet), further
@@ -27,12 +28,11 @@ describe('backpressure', () => {
       // would share a job, and the limit counts waiting jobs.
       const acceptedTexts = Array.from({ length: LIMIT }, (_, i) => sampleTexts(2, `accepted${i}-`));
       const accepted: ReturnType<typeof send>[] = [];
-      const deadline = Date.now() + 10_000;
       for (const [i, texts] of acceptedTexts.entries()) {
         accepted.push(send(`${stack.url}/predict`, { body: { texts }, timeoutMs: 90_000 }));
-        while ((await redis.llen('tagserve:predictions:wait')) < i + 1 && Date.now() < deadline) await sleep(10);
+        await waitFor(async () => (await redis.llen(stack.key('wait'))) >= i + 1, { what: `job ${i + 1} queued` });
       }
-      expect(await redis.llen('tagserve:predictions:wait')).toBe(LIMIT);
+      expect(await redis.llen(stack.key('wait'))).toBe(LIMIT);
 
       // A burst beyond the limit: every one refused, fast.
       const refused = await Promise.all(
@@ -60,7 +60,7 @@ describe('backpressure', () => {
       // "At once": far below PREDICT_TIMEOUT_MS (60 s here), with headroom for a loaded 2-core CI machine.
       expect(Math.max(...latencies, ...sequential)).toBeLessThan(3000);
       expect(percentile(sequential, 50)).toBeLessThan(250);
-      expect(await redis.llen('tagserve:predictions:wait')).toBe(LIMIT); // nothing refused was queued
+      expect(await redis.llen(stack.key('wait'))).toBe(LIMIT); // nothing refused was queued
 
       // A worker arrives: every accepted request gets its own right answer.
       await stack.startWorker();

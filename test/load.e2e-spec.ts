@@ -79,9 +79,9 @@ describe(`load: ${CLIENTS} concurrent clients for ${DURATION_MS / 1000} s`, () =
     expect(jobsDone).toBe(ok);
     const redis = stack.redis.client();
     try {
-      expect(await redis.llen('tagserve:predictions:wait')).toBe(0);
-      expect(await redis.llen('tagserve:predictions:active')).toBe(0);
-      expect(await redis.zcard('tagserve:predictions:failed')).toBe(0);
+      expect(await redis.llen(stack.key('wait'))).toBe(0);
+      expect(await redis.llen(stack.key('active'))).toBe(0);
+      expect(await redis.zcard(stack.key('failed'))).toBe(0);
     } finally {
       redis.disconnect();
     }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { AppProcess } from './support/app-process';
+import { uniqueQueuePrefix } from './support/queue-keys';
 import { RedisServer } from './support/redis-server';
 
 const ROOT = join(__dirname, '..');
@@ -32,6 +33,7 @@ describe('worker start-up from the DVC store', () => {
     return AppProcess.start('worker', {
       REDIS_HOST: '127.0.0.1',
       REDIS_PORT: String(redis.port),
+      QUEUE_PREFIX: uniqueQueuePrefix(),
       MODEL_DVC_FILE: join(ROOT, 'stores', 'model.dvc'),
       DVC_STORE_DIR: join(dir, 'blob'),
       MODEL_DIR: join(dir, 'model'),

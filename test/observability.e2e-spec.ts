@@ -2,6 +2,7 @@ import { freePort } from './support/redis-server';
 import { jsonLines, metricValue, send } from './support/http';
 import { predictionProblem, sampleTexts } from './support/predictions';
 import { Stack } from './support/stack';
+import { waitFor } from './support/wait-for';
 
 /** Prometheus metrics on the api and on the worker move with predictions; JSON logs carry the request id end to end. */
 describe('observability', () => {
@@ -28,10 +29,12 @@ describe('observability', () => {
 
   it('exposes latency, queue depth, workers and inference time, and they move after predictions', async () => {
     const before = await scrape();
-    for (const name of ['tagserve_http_request_duration_seconds', 'tagserve_queue_jobs', 'tagserve_workers', 'tagserve_job_inference_duration_seconds']) {
+    const jobTimes = ['tagserve_job_queue_wait_seconds', 'tagserve_job_batch_wait_seconds', 'tagserve_job_model_seconds'];
+    for (const name of ['tagserve_http_request_duration_seconds', 'tagserve_queue_jobs', 'tagserve_workers', ...jobTimes]) {
       expect(before.api).toMatch(new RegExp(`^# TYPE ${name} `, 'm'));
     }
-    for (const name of ['tagserve_batch_size', 'tagserve_batch_inference_duration_seconds', 'tagserve_worker_jobs_total']) {
+    const workerJobTimes = ['tagserve_worker_job_queue_wait_seconds', 'tagserve_worker_job_batch_wait_seconds', 'tagserve_worker_job_model_seconds'];
+    for (const name of ['tagserve_batch_size', 'tagserve_batch_inference_duration_seconds', 'tagserve_worker_jobs_total', ...workerJobTimes]) {
       expect(before.worker).toMatch(new RegExp(`^# TYPE ${name} `, 'm'));
     }
     expect(metricValue(before.api, 'tagserve_workers')).toBe(1);
@@ -47,7 +50,12 @@ describe('observability', () => {
 
     expect(delta('api', 'tagserve_http_request_duration_seconds_count', { route: '/predict', status: '200' })).toBe(N);
     expect(delta('api', 'tagserve_http_request_duration_seconds_sum', { route: '/predict' })).toBeGreaterThan(0);
-    expect(delta('api', 'tagserve_job_inference_duration_seconds_count')).toBe(N);
+    // Queue wait, batch wait and model time are reported apart, once per job, on both sides.
+    for (const name of ['tagserve_job_queue_wait_seconds', 'tagserve_job_batch_wait_seconds', 'tagserve_job_model_seconds']) {
+      expect(delta('api', `${name}_count`)).toBe(N);
+      expect(delta('worker', `${name.replace('tagserve_job_', 'tagserve_worker_job_')}_count`)).toBe(N);
+    }
+    expect(delta('api', 'tagserve_job_model_seconds_sum')).toBeGreaterThan(0);
     expect(delta('api', 'tagserve_predicted_texts_total')).toBe(3 * N);
     expect(delta('api', 'tagserve_queue_jobs', { state: 'completed' })).toBe(N);
     expect(metricValue(after.api, 'tagserve_queue_jobs', { state: 'waiting' })).toBe(0);
@@ -61,10 +69,10 @@ describe('observability', () => {
     const [worker] = stack.workers;
     await worker.stop('SIGTERM');
     const pending = send(`${stack.url}/predict`, { body: { texts: sampleTexts(1, 'depth') }, timeoutMs: 60_000 });
-    let waiting = 0;
-    for (let i = 0; i < 50 && waiting === 0; i++) {
-      waiting = metricValue((await send(`${stack.url}/metrics`, { method: 'GET' })).text, 'tagserve_queue_jobs', { state: 'waiting' }) ?? 0;
-    }
+    const waiting = await waitFor(
+      async () => metricValue((await send(`${stack.url}/metrics`, { method: 'GET' })).text, 'tagserve_queue_jobs', { state: 'waiting' }),
+      { what: 'a waiting job in tagserve_queue_jobs' },
+    );
     expect(waiting).toBe(1);
     expect(metricValue((await send(`${stack.url}/metrics`, { method: 'GET' })).text, 'tagserve_workers')).toBe(0);
     await stack.startWorker();

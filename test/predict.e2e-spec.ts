@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { LABELS } from './support/predictions';
 import { Stack } from './support/stack';
+import { waitFor } from './support/wait-for';
 
 const NLP_TEXT = 'Transfer learning with transformers for text classification.';
 
@@ -143,7 +144,7 @@ describe('gateway timeout', () => {
     expect(jobId).toEqual(expect.any(String));
     const redis = stack.redis.client();
     try {
-      expect(await redis.lrange('tagserve:predictions:wait', 0, -1)).toContain(jobId);
+      expect(await redis.lrange(stack.key('wait'), 0, -1)).toContain(jobId);
     } finally {
       redis.disconnect();
     }
@@ -171,23 +172,22 @@ describe('requests arriving together share jobs', () => {
     const pending = Promise.all(answers.map((a) => a.then((res) => res)));
     const redis = stack.redis.client();
     try {
-      const deadline = Date.now() + 10_000;
       let jobIds: string[] = [];
-      let queuedTexts = 0;
-      while (Date.now() < deadline) {
-        jobIds = await redis.lrange('tagserve:predictions:wait', 0, -1);
-        const data = await Promise.all(jobIds.map(async (id) => JSON.parse((await redis.hget(`tagserve:predictions:${id}`, 'data')) ?? '{}')));
-        queuedTexts = data.reduce((n, d) => n + d.texts.length, 0);
-        if (queuedTexts === 24) {
-          for (const d of data) {
-            expect(d.texts.length).toBeLessThanOrEqual(8);
-            expect(d.requests.reduce((n: number, r: { texts: number }) => n + r.texts, 0)).toBe(d.texts.length);
-          }
-          break;
-        }
-        await new Promise((r) => setTimeout(r, 20));
+      let data: Array<{ texts: string[]; requests: Array<{ texts: number }> }> = [];
+      const queuedTexts = () => data.reduce((n, d) => n + d.texts.length, 0);
+      await waitFor(
+        async () => {
+          jobIds = await redis.lrange(stack.key('wait'), 0, -1);
+          data = await Promise.all(jobIds.map(async (id) => JSON.parse((await redis.hget(stack.key(id), 'data')) ?? '{}')));
+          return queuedTexts() === 24;
+        },
+        { intervalMs: 20, what: 'all 24 texts queued' },
+      );
+      for (const d of data) {
+        expect(d.texts.length).toBeLessThanOrEqual(8);
+        expect(d.requests.reduce((n, r) => n + r.texts, 0)).toBe(d.texts.length);
       }
-      expect(queuedTexts).toBe(24);
+      expect(queuedTexts()).toBe(24);
       expect(jobIds.length).toBeLessThan(requests.length);
     } finally {
       redis.disconnect();

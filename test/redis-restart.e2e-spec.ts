@@ -2,6 +2,7 @@ import { Agent } from 'node:http';
 import { HttpResult, send, sleep } from './support/http';
 import { predictionProblem, sampleTexts } from './support/predictions';
 import { Stack } from './support/stack';
+import { waitFor } from './support/wait-for';
 
 /**
  * Redis crashes (SIGKILL) and comes back under load. Redis runs with AOF fsync on every write,
@@ -39,10 +40,16 @@ describe('Redis restarted under load', () => {
     };
     const clients = Array.from({ length: 10 }, (_, i) => client(i));
 
-    await sleep(2000);
+    // Under way: the clients are being answered (20 answers = each of the 10 clients twice on average).
+    await waitFor(() => results.filter((r) => r.res.status === 200).length >= 20, { timeoutMs: 30_000, what: '20 answers before the crash' });
     await stack.redis.stop();
     const downAt = Date.now();
-    await sleep(500);
+    // The gateway has noticed (its readiness says so) before the probes.
+    await waitFor(async () => (await send(`${stack.url}/health/ready`, { method: 'GET', timeoutMs: 5000 })).status === 503, {
+      timeoutMs: 10_000,
+      intervalMs: 50,
+      what: 'readiness down after the crash',
+    });
     // While it is down, every new request gets a quick, definite 503 (the looping clients may all be
     // waiting on jobs they queued before the crash, so fresh probes check this); readiness is down,
     // liveness unaffected.
@@ -59,13 +66,17 @@ describe('Redis restarted under load', () => {
     }
     expect((await send(`${stack.url}/health/ready`, { method: 'GET' })).status).toBe(503);
     expect((await send(`${stack.url}/health/live`, { method: 'GET' })).status).toBe(200);
-    await sleep(1000);
+    await sleep(1000); // the outage lasts a while longer: the looping clients live through it
 
     await stack.redis.restart();
     const upAt = Date.now();
     await stack.waitUntilReady();
     const readyMs = Date.now() - upAt;
-    await sleep(3000); // load keeps going after recovery
+    // Load keeps going after recovery: 50 more right answers (each client several times).
+    await waitFor(() => results.filter((r) => r.res.status === 200 && r.at > upAt + readyMs).length >= 50, {
+      timeoutMs: 30_000,
+      what: '50 answers after recovery',
+    });
     running = false;
     await Promise.all(clients);
     agent.destroy();

@@ -4,8 +4,7 @@ import type Redis from 'ioredis';
 import { send, sleep } from './support/http';
 import { LABELS, predictionProblem, sampleTexts } from './support/predictions';
 import { Stack } from './support/stack';
-
-const Q = 'tagserve:predictions';
+import { waitFor } from './support/wait-for';
 
 /** What a worker that never publishes a reply would record: the gateway must find it in Redis. */
 function silentResult(job: Job<PredictionJobData>): PredictionJobResult {
@@ -14,7 +13,7 @@ function silentResult(job: Job<PredictionJobData>): PredictionJobResult {
     predictions: job.data.texts.map((text) => ({ input_text: text, predicted_tag: LABELS[1], predicted_probabilities: probabilities })),
     worker: 'silent-test-worker',
     modelVersion: 'test',
-    inferenceMs: 0,
+    timings: { queueMs: 0, batchWaitMs: 0, modelMs: 0 },
   };
 }
 
@@ -42,7 +41,7 @@ describe('reply channel: answers published by workers, job state as the fallback
   /** A bare BullMQ worker that completes (or fails) jobs but never publishes a reply: every reply is "lost". */
   function startSilentWorker(process: (job: Job<PredictionJobData>) => Promise<PredictionJobResult>): Worker {
     return new Worker(PREDICTION_QUEUE, process, {
-      prefix: 'tagserve',
+      prefix: stack.prefix,
       connection: { host: '127.0.0.1', port: stack.redis.port, password: stack.redis.password || undefined, maxRetriesPerRequest: null },
     });
   }
@@ -71,14 +70,10 @@ describe('reply channel: answers published by workers, job state as the fallback
 
   it('a job that disappears from Redis gives 503 with Retry-After, not a wait for the timeout', async () => {
     const pending = send(`${stack.url}/predict`, { body: { texts: sampleTexts(1, 'lost') }, timeoutMs: 15_000 });
-    let jobId: string | undefined;
-    for (let i = 0; i < 200 && !jobId; i++) {
-      [jobId] = await redis.lrange(`${Q}:wait`, 0, 0);
-      if (!jobId) await sleep(10);
-    }
+    const jobId = await waitFor(async () => (await redis.lrange(stack.key('wait'), 0, 0))[0], { what: 'the job queued' });
     expect(jobId).toBeDefined();
-    await redis.del(`${Q}:${jobId}`);
-    await redis.lrem(`${Q}:wait`, 0, jobId!);
+    await redis.del(stack.key(jobId));
+    await redis.lrem(stack.key('wait'), 0, jobId);
     const res = await pending;
     expect(res.status).toBe(503);
     expect(res.headers['retry-after']).toBeDefined();

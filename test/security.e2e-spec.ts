@@ -1,4 +1,4 @@
-import { send, sleep } from './support/http';
+import { send } from './support/http';
 import { predictionProblem, sampleTexts } from './support/predictions';
 import { Stack } from './support/stack';
 
@@ -69,7 +69,8 @@ describe('security: helmet, body limit, rate limiting, Redis password', () => {
     try {
       await other.startApi();
       const worker = other.spawnWorker();
-      await sleep(1000);
+      // The api has tried its connection and been refused.
+      await other.api!.waitForLog(/WRONGPASS/, 10_000);
       const ready = await send(`${other.url}/health/ready`, { method: 'GET', timeoutMs: 10_000 });
       expect(ready.status).toBe(503);
       expect(ready.ms).toBeLessThan(5000);

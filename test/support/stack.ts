@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppProcess, waitForStatus } from './app-process';
+import { queueKey, uniqueQueuePrefix } from './queue-keys';
 import { freePort, RedisServer, RedisServerOptions } from './redis-server';
 
 /** Real redis-server + api + workers as separate processes: what `npm start` runs, on private ports. */
@@ -16,7 +17,10 @@ export class Stack {
     readonly env: Record<string, string>,
   ) {}
 
-  /** `redis` is the password (as before) or the options of the private redis-server. */
+  /**
+   * `redis` is the password (as before) or the options of the private redis-server. The apps get a
+   * QUEUE_PREFIX of their own (see uniqueQueuePrefix) unless `env` sets one.
+   */
   static async create(env: Record<string, string> = {}, redis: string | RedisServerOptions = ''): Promise<Stack> {
     const server = await RedisServer.start(redis);
     const port = await freePort();
@@ -26,8 +30,19 @@ export class Stack {
       REDIS_PASSWORD: server.password,
       PORT: String(port),
       HOST: '127.0.0.1',
+      QUEUE_PREFIX: uniqueQueuePrefix(),
       ...env,
     });
+  }
+
+  /** The QUEUE_PREFIX the apps of this stack use. */
+  get prefix(): string {
+    return this.env.QUEUE_PREFIX;
+  }
+
+  /** A Redis key of this stack's prediction queue, e.g. key('wait') or key(jobId). */
+  key(suffix: string): string {
+    return queueKey(this.prefix, suffix);
   }
 
   get url(): string {

@@ -1,8 +1,9 @@
-import { Module, ValidationPipe, HttpStatus } from '@nestjs/common';
-import { APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { BullModule } from '@nestjs/bullmq';
+import { HttpStatus, Module, ValidationPipe } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import { APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
-import { TagserveConfig, TagserveConfigModule } from '@tagserve/config';
+import { pickSettings, producerConnection, TagserveConfigModule, TagserveConfigService } from '@tagserve/config';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ModelInfoModule } from './model-info/model-info.module';
@@ -12,11 +13,17 @@ import { QueueConnectionModule } from './queue/queue-connection.module';
 @Module({
   imports: [
     TagserveConfigModule,
+    // The gateway is a BullMQ producer: its connection fails fast (see producerConnection).
+    BullModule.forRootAsync({
+      inject: [ConfigService],
+      useFactory: (config: TagserveConfigService) => ({
+        connection: producerConnection(pickSettings(config, 'REDIS_HOST', 'REDIS_PORT', 'REDIS_PASSWORD', 'REDIS_DB', 'REDIS_WAIT_MS')),
+        prefix: config.get('QUEUE_PREFIX'),
+      }),
+    }),
     ThrottlerModule.forRootAsync({
       inject: [ConfigService],
-      useFactory: (config: ConfigService<TagserveConfig, true>) => [
-        { ttl: config.get('THROTTLE_TTL_MS'), limit: config.get('THROTTLE_LIMIT') },
-      ],
+      useFactory: (config: TagserveConfigService) => [{ ttl: config.get('THROTTLE_TTL_MS'), limit: config.get('THROTTLE_LIMIT') }],
     }),
     QueueConnectionModule,
     MetricsModule,

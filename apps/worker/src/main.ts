@@ -1,21 +1,31 @@
 import { NestFactory } from '@nestjs/core';
 import { createLogger, validateConfig } from '@tagserve/config';
+import { HeartbeatService } from './health/heartbeat.service';
+import { ModelService } from './model/model.service';
+import { PredictionWorker } from './prediction/prediction.worker';
 import { WorkerModule } from './worker.module';
 
+/**
+ * The worker starts in an explicit order: the model is materialized, verified, loaded and warmed
+ * up; only then does the BullMQ worker register with Redis, and only then does the heartbeat
+ * (the container's health) start. So a worker that Redis knows about can always answer.
+ */
 async function bootstrap(): Promise<void> {
   const config = validateConfig(process.env);
   const logger = createLogger(config, 'worker');
-  // No HTTP server: the worker talks to Redis only. Shutdown hooks make SIGTERM close the
-  // BullMQ worker, which waits for in-flight jobs; then exit 0 (a clean stop, not death by
-  // signal), so orchestrators and supervisors do not count a graceful stop as a crash.
-  // abortOnError: false lets a start-up failure (e.g. a checksum mismatch) reach the fatal log below.
-  // createApplicationContext returns only once the model is loaded and the BullMQ worker runs;
-  // a SIGTERM before the shutdown hooks exist is held back and replayed to them, not fatal.
+  // A SIGTERM before the shutdown hooks exist is held back and replayed to them, not fatal.
   let early: NodeJS.Signals | undefined;
   const holdBack = (signal: NodeJS.Signals) => (early = signal);
   process.once('SIGTERM', holdBack).once('SIGINT', holdBack);
+  // No HTTP server: the worker talks to Redis only. abortOnError: false lets a start-up failure
+  // (e.g. a checksum mismatch) reach the fatal log below.
   const app = await NestFactory.createApplicationContext(WorkerModule, { logger, abortOnError: false });
+  await app.get(ModelService).load();
+  if (!early) await app.get(PredictionWorker).start();
+  if (!early) app.get(HeartbeatService).start();
   process.off('SIGTERM', holdBack).off('SIGINT', holdBack);
+  // SIGTERM closes the BullMQ worker, which lets the jobs in flight finish; then exit 0 (a clean
+  // stop, not death by signal), so orchestrators do not count a graceful stop as a crash.
   app.enableShutdownHooks([], { useProcessExit: true });
   if (early) process.kill(process.pid, early);
 }

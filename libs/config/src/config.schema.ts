@@ -1,98 +1,100 @@
-import * as Joi from 'joi';
+import { plainToInstance, Transform } from 'class-transformer';
+import { IsIn, IsInt, IsNumber, IsString, Matches, Max, Min, validateSync, ValidationError } from 'class-validator';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+/** Environment strings to numbers; anything that is not a finite number stays as it is and fails validation. */
+const toNumber = () =>
+  Transform(({ value }) => {
+    if (typeof value !== 'string' || value.trim() === '') return value;
+    const n = Number(value);
+    return Number.isFinite(n) ? n : value;
+  });
+
+const Port = () => (target: object, key: string) => {
+  toNumber()(target, key);
+  IsInt()(target, key);
+  Min(0)(target, key);
+  Max(65535)(target, key);
+};
+
+const Int = (min: number, max = Number.MAX_SAFE_INTEGER) => (target: object, key: string) => {
+  toNumber()(target, key);
+  IsInt()(target, key);
+  Min(min)(target, key);
+  Max(max)(target, key);
+};
+
 /**
- * Every setting of the gateway and the worker, validated at start-up so that a typo in
- * the environment stops the process with a clear message instead of misbehaving later.
+ * Every setting of the gateway and the worker: one class is both the schema and the type (the
+ * pattern of Nest's configuration guide), validated once at start-up, so that a typo in the
+ * environment stops the process with a clear message instead of misbehaving later. A property's
+ * initializer is its default.
  */
-export const configSchema = Joi.object({
-  NODE_ENV: Joi.string().valid('development', 'production', 'test').default('development'),
-  LOG_LEVEL: Joi.string().valid('error', 'warn', 'log', 'debug', 'verbose').default('log'),
-  LOG_FORMAT: Joi.string().valid('json', 'text').default('json'),
+export class TagserveConfig {
+  @IsIn(['development', 'production', 'test']) NODE_ENV: 'development' | 'production' | 'test' = 'development';
+  @IsIn(['error', 'warn', 'log', 'debug', 'verbose']) LOG_LEVEL: 'error' | 'warn' | 'log' | 'debug' | 'verbose' = 'log';
+  @IsIn(['json', 'text']) LOG_FORMAT: 'json' | 'text' = 'json';
 
   // Redis (shared by the gateway and the workers)
-  REDIS_HOST: Joi.string().hostname().default('127.0.0.1'),
-  REDIS_PORT: Joi.number().port().default(6379),
-  REDIS_PASSWORD: Joi.string().allow('').default(''),
-  REDIS_DB: Joi.number().integer().min(0).max(15).default(0),
-  QUEUE_PREFIX: Joi.string().pattern(/^[a-zA-Z0-9_-]+$/).default('tagserve'),
+  @Matches(/^[A-Za-z0-9.:_-]+$/, { message: 'REDIS_HOST must be a host name or address' }) REDIS_HOST = '127.0.0.1';
+  @Port() REDIS_PORT = 6379;
+  @IsString() REDIS_PASSWORD = '';
+  @Int(0, 15) REDIS_DB = 0;
+  @Matches(/^[a-zA-Z0-9_-]+$/, { message: 'QUEUE_PREFIX may hold letters, digits, _ and - only' }) QUEUE_PREFIX = 'tagserve';
 
   // Gateway
-  HOST: Joi.string().default('0.0.0.0'),
-  PORT: Joi.number().port().default(8000),
-  PREDICT_TIMEOUT_MS: Joi.number().integer().min(100).default(30000),
-  MAX_TEXTS: Joi.number().integer().min(1).max(10000).default(64),
-  MAX_TEXT_LENGTH: Joi.number().integer().min(1).default(5000),
-  BODY_LIMIT: Joi.string().pattern(/^\d+(b|kb|mb)$/i).default('512kb'),
-  QUEUE_MAX_WAITING: Joi.number().integer().min(1).default(2000),
-  JOB_KEEP_COMPLETED: Joi.number().integer().min(0).default(1000),
-  JOB_KEEP_FAILED: Joi.number().integer().min(0).default(5000),
-  JOB_KEEP_SECONDS: Joi.number().integer().min(1).default(3600),
-  JOB_ATTEMPTS: Joi.number().integer().min(1).max(10).default(3),
-  THROTTLE_TTL_MS: Joi.number().integer().min(1).default(60000),
-  THROTTLE_LIMIT: Joi.number().integer().min(1).default(100000),
+  @IsString() HOST = '0.0.0.0';
+  @Port() PORT = 8000;
+  @Int(100) PREDICT_TIMEOUT_MS = 30000;
+  @Int(1, 10000) MAX_TEXTS = 64;
+  @Int(1) MAX_TEXT_LENGTH = 5000;
+  @Matches(/^\d+(b|kb|mb)$/i, { message: 'BODY_LIMIT must look like 512kb, 1mb or 1000b' }) BODY_LIMIT = '512kb';
+  @Int(1) QUEUE_MAX_WAITING = 2000;
+  @Int(0) JOB_KEEP_COMPLETED = 1000;
+  @Int(0) JOB_KEEP_FAILED = 5000;
+  @Int(1) JOB_KEEP_SECONDS = 3600;
+  @Int(1, 10) JOB_ATTEMPTS = 3;
+  @Int(1) THROTTLE_TTL_MS = 60000;
+  @Int(1) THROTTLE_LIMIT = 100000;
+  /** How long a request waits on Redis (connect, command) before the gateway answers 503. */
+  @Int(100, 60000) REDIS_WAIT_MS = 2000;
 
   // Worker
-  MODEL_DVC_FILE: Joi.string().default('stores/model.dvc'),
-  DVC_STORE_DIR: Joi.string().default('stores/blob'),
-  MODEL_DIR: Joi.string().default('.cache/model'),
-  ONNX_INTRA_OP_THREADS: Joi.number().integer().min(1).max(64).default(1),
-  ONNX_INTER_OP_THREADS: Joi.number().integer().min(1).max(64).default(1),
-  WORKER_CONCURRENCY: Joi.number().integer().min(1).max(1024).default(64),
-  BATCH_MAX_SIZE: Joi.number().integer().min(1).max(1024).default(16),
+  @IsString() MODEL_DVC_FILE = 'stores/model.dvc';
+  @IsString() DVC_STORE_DIR = 'stores/blob';
+  @IsString() MODEL_DIR = '.cache/model';
+  @Int(1, 64) ONNX_INTRA_OP_THREADS = 1;
+  @Int(1, 64) ONNX_INTER_OP_THREADS = 1;
+  @Int(1, 1024) WORKER_CONCURRENCY = 64;
+  @Int(1, 1024) BATCH_MAX_SIZE = 16;
   // 0 = continuous batching: no timer; texts that arrive while the model runs form the next batch.
-  BATCH_MAX_WAIT_MS: Joi.number().min(0).max(1000).default(0),
-  STALLED_INTERVAL_MS: Joi.number().integer().min(1000).default(5000),
-  SHUTDOWN_GRACE_MS: Joi.number().integer().min(0).default(25000),
-  WORKER_HEARTBEAT_FILE: Joi.string().default(join(tmpdir(), 'tagserve-worker.alive')),
-  WORKER_HEARTBEAT_MS: Joi.number().integer().min(100).default(5000),
+  @toNumber() @IsNumber() @Min(0) @Max(1000) BATCH_MAX_WAIT_MS = 0;
+  @Int(1000) STALLED_INTERVAL_MS = 5000;
+  @Int(0) SHUTDOWN_GRACE_MS = 25000;
+  @IsString() WORKER_HEARTBEAT_FILE = join(tmpdir(), 'tagserve-worker.alive');
+  @Int(100) WORKER_HEARTBEAT_MS = 5000;
   // Prometheus endpoint of each worker (0 = off: several local workers would share one port).
-  WORKER_METRICS_PORT: Joi.number().port().default(0),
-});
-
-export interface TagserveConfig {
-  NODE_ENV: 'development' | 'production' | 'test';
-  LOG_LEVEL: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
-  LOG_FORMAT: 'json' | 'text';
-  REDIS_HOST: string;
-  REDIS_PORT: number;
-  REDIS_PASSWORD: string;
-  REDIS_DB: number;
-  QUEUE_PREFIX: string;
-  HOST: string;
-  PORT: number;
-  PREDICT_TIMEOUT_MS: number;
-  MAX_TEXTS: number;
-  MAX_TEXT_LENGTH: number;
-  BODY_LIMIT: string;
-  QUEUE_MAX_WAITING: number;
-  JOB_KEEP_COMPLETED: number;
-  JOB_KEEP_FAILED: number;
-  JOB_KEEP_SECONDS: number;
-  JOB_ATTEMPTS: number;
-  THROTTLE_TTL_MS: number;
-  THROTTLE_LIMIT: number;
-  MODEL_DVC_FILE: string;
-  DVC_STORE_DIR: string;
-  MODEL_DIR: string;
-  ONNX_INTRA_OP_THREADS: number;
-  ONNX_INTER_OP_THREADS: number;
-  WORKER_CONCURRENCY: number;
-  BATCH_MAX_SIZE: number;
-  BATCH_MAX_WAIT_MS: number;
-  STALLED_INTERVAL_MS: number;
-  SHUTDOWN_GRACE_MS: number;
-  WORKER_HEARTBEAT_FILE: string;
-  WORKER_HEARTBEAT_MS: number;
-  WORKER_METRICS_PORT: number;
+  @Port() WORKER_METRICS_PORT = 0;
+  /** How often a worker republishes what it serves, so /performance and /args recover after Redis lost them. */
+  @Int(1000) MODEL_INFO_REFRESH_MS = 30000;
 }
 
-/** Validates a plain environment object; throws with every problem listed. */
+/** The names of every setting, e.g. for checking deployment manifests against the schema. */
+export function configKeys(): (keyof TagserveConfig)[] {
+  return Object.keys(new TagserveConfig()) as (keyof TagserveConfig)[];
+}
+
+/** Validates a plain environment object (unknown keys ignored); throws with every problem listed. */
 export function validateConfig(env: Record<string, unknown>): TagserveConfig {
-  const { error, value } = configSchema.validate(env, { allowUnknown: true, abortEarly: false, convert: true });
-  if (error) {
-    throw new Error(`Invalid configuration: ${error.details.map((d) => d.message).join('; ')}`);
-  }
-  return value as TagserveConfig;
+  const known = new Set<string>(configKeys());
+  const given = Object.fromEntries(Object.entries(env).filter(([key, value]) => known.has(key) && value !== undefined));
+  const config = plainToInstance(TagserveConfig, given, { exposeDefaultValues: true });
+  const errors = validateSync(config, { forbidUnknownValues: true, stopAtFirstError: true });
+  if (errors.length > 0) throw new Error(`Invalid configuration: ${errors.flatMap(describe).join('; ')}`);
+  return config;
+}
+
+function describe(error: ValidationError): string[] {
+  return Object.values(error.constraints ?? {}).map((message) => `${message} (got ${JSON.stringify(error.value)})`);
 }

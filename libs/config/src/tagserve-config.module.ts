@@ -18,3 +18,8 @@ export type TagserveConfigService = ConfigService<TagserveConfig, true>;
   ],
 })
 export class TagserveConfigModule {}
+
+/** Some validated settings as one typed object, e.g. for a function that takes a Pick<TagserveConfig, …>. */
+export function pickSettings<K extends keyof TagserveConfig>(config: TagserveConfigService, ...keys: K[]): Pick<TagserveConfig, K> {
+  return Object.fromEntries(keys.map((key) => [key, config.get(key)])) as unknown as Pick<TagserveConfig, K>;
+}

@@ -6,29 +6,16 @@
  * `<remote>/files/md5` (CacheManager.FILES_DIR + DEFAULT_ALGORITHM), and dvc-data's
  * LocalHashFileDB.oid_to_path splits an oid as `<oid[0:2]>/<oid[2:]>`, so a tree's manifest
  * (oid "<md5>.dir") lives at files/md5/xx/<30 hex>.dir. File md5 is plain md5 of the bytes
- * (DVC 3 "md5"; the 2.x "md5-dos2unix" layout is not supported).
- *
- * .dvc files follow dvc/output.py `Output.dumpd` for DVC 3: hash_info (md5), meta (size, nfiles),
- * then `hash: md5`, then `path`.
+ * (DVC 3 "md5"; the 2.x "md5-dos2unix" layout is not supported). Pointer files: dvc-file.ts.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream, type Dirent } from 'node:fs';
-import { chmod, copyFile, lstat, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, lstat, mkdir, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { DvcChecksumError, DvcStoreError } from './errors';
-import { ancestorDirs, manifestBytes, MD5_RE, parseManifest, type ManifestEntry } from './manifest';
-
-export interface DvcOut {
-  /** "<md5 of the .dir manifest>.dir" */
-  md5: string;
-  /** Total bytes of all files in the tree. */
-  size: number;
-  nfiles: number;
-  hash: 'md5';
-  /** Path of the tracked directory, relative to the .dvc file. */
-  path: string;
-}
+import { writeAtomic } from './atomic-write';
+import { DIR_SUFFIX, readDvcFile, type DvcOut } from './dvc-file';
+import { DvcChecksumError, DvcStoreError, errMessage } from './errors';
+import { ancestorDirs, manifestBytes, parseManifest, type ManifestEntry } from './manifest';
 
 export interface MaterializeResult {
   out: DvcOut;
@@ -42,8 +29,6 @@ export interface MaterializeResult {
   removed: number;
 }
 
-const DIR_SUFFIX = '.dir';
-const TMP_MARKER = '.dvc-store-tmp-';
 
 /** Streaming md5 (hex) of a file's bytes. */
 export function md5File(file: string): Promise<string> {
@@ -82,35 +67,6 @@ export async function pushDirectory(dir: string, storeDir: string, outPath?: str
   await putObject(objectPath(storeDir, treeMd5 + DIR_SUFFIX), treeMd5, bytes.length, (tmp) => writeFile(tmp, bytes));
 
   return { md5: treeMd5 + DIR_SUFFIX, size, nfiles: entries.length, hash: 'md5', path: outPath ?? path.basename(path.resolve(dir)) };
-}
-
-export async function writeDvcFile(dvcFile: string, out: DvcOut): Promise<void> {
-  const valid = validateOut(out, 'out');
-  // Key order and unindented sequence match what `dvc add` writes.
-  const { md5, size, nfiles, hash, path: outPath } = valid;
-  const text = stringifyYaml({ outs: [{ md5, size, nfiles, hash, path: outPath }] }, { indentSeq: false });
-  await mkdir(path.dirname(dvcFile), { recursive: true });
-  await writeAtomic(dvcFile, (tmp) => writeFile(tmp, text, 'utf8'));
-}
-
-export async function readDvcFile(dvcFile: string): Promise<DvcOut> {
-  let text: string;
-  try {
-    text = await readFile(dvcFile, 'utf8');
-  } catch (err) {
-    throw new DvcStoreError(`cannot read .dvc file '${dvcFile}': ${errMessage(err)}`, { cause: err });
-  }
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (err) {
-    throw new DvcStoreError(`.dvc file '${dvcFile}' is not valid YAML: ${errMessage(err)}`, { cause: err });
-  }
-  const outs = (doc as { outs?: unknown } | null)?.outs;
-  if (!Array.isArray(outs) || outs.length !== 1) {
-    throw new DvcStoreError(`.dvc file '${dvcFile}' must have exactly one entry under 'outs'`);
-  }
-  return validateOut(outs[0], `.dvc file '${dvcFile}'`);
 }
 
 export async function materialize(opts: { dvcFile: string; storeDir: string; targetDir: string }): Promise<MaterializeResult> {
@@ -163,50 +119,6 @@ export async function materialize(opts: { dvcFile: string; storeDir: string; tar
   return { out, files: entries.length, copied, verified, removed };
 }
 
-/** Check that targetDir holds exactly the manifest's files with the right md5s (extra files are an error). */
-export async function verifyTree(targetDir: string, storeDir: string, out: DvcOut): Promise<void> {
-  const entries = await loadManifest(storeDir, validateOut(out, 'out'));
-  for (const e of entries) {
-    const dest = targetPath(targetDir, e.relpath);
-    const s = await lstat(dest).catch(() => null);
-    if (!s?.isFile()) throw new DvcStoreError(`'${e.relpath}' is missing from '${targetDir}' (or is not a regular file)`);
-    const actual = await md5File(dest);
-    if (actual !== e.md5) throw new DvcChecksumError(e.relpath, e.md5, actual, `in '${targetDir}'`);
-  }
-  const known = new Set(entries.map((e) => e.relpath));
-  const extra = (await listFiles(targetDir, true)).map((f) => f.relpath).filter((rel) => !known.has(rel));
-  if (extra.length) throw new DvcStoreError(`'${targetDir}' has files not in ${out.md5}: ${extra.join(', ')}`);
-}
-
-// ---------------------------------------------------------------------------------------------
-
-function validateOut(value: unknown, where: string): DvcOut {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new DvcStoreError(`${where}: out entry must be a mapping`);
-  }
-  const o = value as Record<string, unknown>;
-  const fail = (msg: string): never => {
-    throw new DvcStoreError(`${where}: ${msg}`);
-  };
-  if (o.hash !== 'md5') {
-    fail(
-      o.hash === undefined
-        ? "missing 'hash: md5' (a DVC 2.x .dvc file; its objects use the legacy layout; re-add it with DVC 3)"
-        : `unsupported hash ${JSON.stringify(o.hash)} (only 'md5' is supported)`,
-    );
-  }
-  if (typeof o.md5 !== 'string' || !o.md5.endsWith(DIR_SUFFIX) || !MD5_RE.test(o.md5.slice(0, -DIR_SUFFIX.length))) {
-    fail(`md5 must be '<32 hex>.dir' (a directory out), got ${JSON.stringify(o.md5)}`);
-  }
-  for (const key of ['size', 'nfiles'] as const) {
-    if (typeof o[key] !== 'number' || !Number.isSafeInteger(o[key]) || (o[key] as number) < 0) {
-      fail(`${key} must be a non-negative integer, got ${JSON.stringify(o[key])}`);
-    }
-  }
-  if (typeof o.path !== 'string' || o.path.length === 0) fail(`path must be a non-empty string, got ${JSON.stringify(o.path)}`);
-  return { md5: o.md5 as string, size: o.size as number, nfiles: o.nfiles as number, hash: 'md5', path: o.path as string };
-}
-
 /** Read the tree's manifest from the store, verifying it hashes to the out's md5. */
 async function loadManifest(storeDir: string, out: DvcOut): Promise<ManifestEntry[]> {
   const file = objectPath(storeDir, out.md5);
@@ -229,25 +141,6 @@ async function loadManifest(storeDir: string, out: DvcOut): Promise<ManifestEntr
   return entries;
 }
 
-/** Write via `fill(tmp)` next to `dest`, fsync, then rename over it: readers never see a partial file. */
-async function writeAtomic(dest: string, fill: (tmp: string) => Promise<void>): Promise<void> {
-  const tmp = path.join(path.dirname(dest), `.${path.basename(dest)}${TMP_MARKER}${randomBytes(6).toString('hex')}`);
-  try {
-    await fill(tmp);
-    // Read-only is enough for fsync, and works when the copied source was read-only.
-    const fh = await open(tmp, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, dest);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-}
-
 /** Store an object unless an intact-looking copy (same size) is already there; verify before publishing. */
 async function putObject(dest: string, expectedMd5: string, expectedSize: number, fill: (tmp: string) => Promise<void>): Promise<void> {
   const existing = await stat(dest).catch(() => null);
@@ -263,17 +156,16 @@ async function putObject(dest: string, expectedMd5: string, expectedSize: number
 
 /**
  * Every regular file under dir, relpaths with '/'. Symlinks to files are followed (their content is
- * stored, as DVC does); symlinked directories are not descended into. With `lstatOnly`, symlinks are
- * reported as entries themselves (used to spot strays without following them).
+ * stored, as DVC does); symlinked directories are not descended into.
  */
-async function listFiles(dir: string, lstatOnly = false): Promise<{ relpath: string; abs: string }[]> {
+async function listFiles(dir: string): Promise<{ relpath: string; abs: string }[]> {
   const result: { relpath: string; abs: string }[] = [];
   const walk = async (abs: string, rel: string): Promise<void> => {
     for (const d of await readdir(abs, { withFileTypes: true })) {
       const childAbs = path.join(abs, d.name);
       const childRel = rel ? `${rel}/${d.name}` : d.name;
       if (d.isDirectory()) await walk(childAbs, childRel);
-      else if (d.isFile() || (d.isSymbolicLink() && (lstatOnly || (await isFileFollowingLinks(childAbs))))) {
+      else if (d.isFile() || (d.isSymbolicLink() && (await isFileFollowingLinks(childAbs)))) {
         result.push({ relpath: childRel, abs: childAbs });
       }
     }
@@ -315,8 +207,4 @@ function targetPath(targetDir: string, relpath: string): string {
 
 function md5Bytes(bytes: Buffer): string {
   return createHash('md5').update(bytes).digest('hex');
-}
-
-function errMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -19,3 +19,7 @@ export class DvcStoreError extends Error {
     this.name = 'DvcStoreError';
   }
 }
+
+export function errMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

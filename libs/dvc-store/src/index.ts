@@ -3,11 +3,8 @@ export {
   materialize,
   objectPath,
   pushDirectory,
-  readDvcFile,
-  verifyTree,
-  writeDvcFile,
-  type DvcOut,
   type MaterializeResult,
 } from './dvc-store';
+export { readDvcFile, writeDvcFile, type DvcOut } from './dvc-file';
 export { DvcChecksumError, DvcStoreError } from './errors';
 export { manifestBytes, type ManifestEntry } from './manifest';

@@ -21,14 +21,26 @@ export interface PredictionJobData {
   replyTo?: string;
 }
 
+/**
+ * Where a job's time went on the worker, apart as TEI and Triton report it: queue time is not
+ * inference time, and neither is the micro-batcher's wait.
+ */
+export interface JobTimings {
+  /** Added until a worker took it (BullMQ's `timestamp` to `processedOn`). */
+  queueMs: number;
+  /** Taken until the last inference holding its texts started: the wait in the micro-batcher. */
+  batchWaitMs: number;
+  /** Time of the inferences that held its texts (a batch shared with other jobs counts whole). */
+  modelMs: number;
+}
+
 export interface PredictionJobResult {
   /** One per text of the job, in order. */
   predictions: Prediction[];
   /** Which worker process answered (hostname:pid), for scaling checks and logs. */
   worker: string;
   modelVersion: string;
-  /** Milliseconds spent in the model for this job's texts. */
-  inferenceMs: number;
+  timings: JobTimings;
 }
 
 /**

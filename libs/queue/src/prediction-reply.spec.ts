@@ -6,7 +6,7 @@ describe('prediction replies', () => {
   });
 
   it('parses results and failures', () => {
-    const result = { predictions: [], worker: 'w', modelVersion: 'v', inferenceMs: 1 };
+    const result = { predictions: [], worker: 'w', modelVersion: 'v', timings: { queueMs: 1, batchWaitMs: 0, modelMs: 1 } };
     expect(parseReply(JSON.stringify({ jobId: 'a-1', result }))).toEqual({ jobId: 'a-1', result });
     expect(parseReply(JSON.stringify({ jobId: 'a-2', failedReason: 'boom' }))).toEqual({ jobId: 'a-2', failedReason: 'boom' });
   });

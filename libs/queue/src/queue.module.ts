@@ -1,23 +1,20 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
+import type { TagserveConfigService } from '@tagserve/config';
 import { ConfigService } from '@nestjs/config';
-import { redisConnectionFrom, TagserveConfig } from '@tagserve/config';
 import { PREDICTION_QUEUE } from './prediction-job';
 
-/** BullMQ root connection plus the prediction queue, as the gateway and the worker both see it. */
+/**
+ * The prediction queue as the gateway adds to it: job options (attempts, backoff, retention).
+ * The connection comes from `BullModule.forRootAsync` in the importing app's root module, so
+ * the producer (fails fast) and the consumer (waits out outages) can connect differently.
+ */
 @Module({
   imports: [
-    BullModule.forRootAsync({
-      inject: [ConfigService],
-      useFactory: (config: ConfigService<TagserveConfig, true>) => ({
-        connection: redisConnectionFrom(config),
-        prefix: config.get('QUEUE_PREFIX'),
-      }),
-    }),
     BullModule.registerQueueAsync({
       name: PREDICTION_QUEUE,
       inject: [ConfigService],
-      useFactory: (config: ConfigService<TagserveConfig, true>) => ({
+      useFactory: (config: TagserveConfigService) => ({
         defaultJobOptions: {
           attempts: config.get('JOB_ATTEMPTS'),
           backoff: { type: 'exponential', delay: 200 },

@@ -3,9 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { PREDICTION_QUEUE } from '@tagserve/queue';
 import { Queue } from 'bullmq';
-import { QueueConnection, withTimeout } from '../queue/queue-connection.service';
-
-const PING_TIMEOUT_MS = 1000;
+import { QueueConnection } from '../queue/queue-connection.service';
 
 /** Readiness means the gateway can reach Redis and some worker with a loaded model is listening. */
 @Injectable()
@@ -19,8 +17,7 @@ export class QueueHealthIndicator {
   async redis(key = 'redis') {
     const indicator = this.health.check(key);
     try {
-      const client = await this.connection.client();
-      await withTimeout(client.ping(), PING_TIMEOUT_MS);
+      await this.connection.run(async () => (await this.connection.client()).ping());
       return indicator.up();
     } catch (err) {
       return indicator.down({ message: describe(err) });
@@ -31,8 +28,7 @@ export class QueueHealthIndicator {
     const indicator = this.health.check(key);
     try {
       // Workers register with Redis only after their model is loaded and warmed up.
-      await this.connection.client();
-      const count = await withTimeout(this.queue.getWorkersCount(), PING_TIMEOUT_MS);
+      const count = await this.connection.run(() => this.queue.getWorkersCount());
       return count > 0 ? indicator.up({ count }) : indicator.down({ count, message: 'no worker with a loaded model' });
     } catch (err) {
       return indicator.down({ message: describe(err) });

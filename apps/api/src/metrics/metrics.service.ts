@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { PREDICTION_QUEUE } from '@tagserve/queue';
 import { Queue } from 'bullmq';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { REDIS_WAIT_MS, withTimeout } from '../queue/queue-connection.service';
+import { QueueConnection } from '../queue/queue-connection.service';
 
 const JOB_STATES = ['waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized'] as const;
 
@@ -26,14 +26,12 @@ export class MetricsService {
     registers: [this.registry],
   });
 
-  readonly inferenceDuration = new Histogram({
-    name: 'tagserve_job_inference_duration_seconds',
-    help: 'Time a job spent in the model on the worker (as reported in the job result)',
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers: [this.registry],
-  });
+  /** Worker-side timings of answered jobs (JobTimings), as reported in the job result. */
+  readonly jobQueueWait = jobHistogram(this.registry, 'tagserve_job_queue_wait_seconds', 'Time a job waited in Redis until a worker took it');
+  readonly jobBatchWait = jobHistogram(this.registry, 'tagserve_job_batch_wait_seconds', "Time a job's texts waited in the worker's micro-batcher before their inference started");
+  readonly jobModelTime = jobHistogram(this.registry, 'tagserve_job_model_seconds', "Model time of the inferences that held a job's texts");
 
-  constructor(@InjectQueue(PREDICTION_QUEUE) queue: Queue) {
+  constructor(@InjectQueue(PREDICTION_QUEUE) queue: Queue, connection: QueueConnection) {
     collectDefaultMetrics({ register: this.registry, prefix: 'tagserve_api_' });
     new Gauge({
       name: 'tagserve_queue_jobs',
@@ -41,9 +39,12 @@ export class MetricsService {
       labelNames: ['state'] as const,
       registers: [this.registry],
       async collect() {
-        // Bounded: a scrape while Redis is away answers 503 instead of hanging.
-        const counts = await withTimeout(queue.getJobCounts(...JOB_STATES), REDIS_WAIT_MS);
-        for (const state of JOB_STATES) this.set({ state }, counts[state] ?? 0);
+        // While Redis is away the gateway's own metrics are still served, without these gauges
+        // (commands are bounded by the connection's timeout, see producerConnection).
+        this.reset();
+        if (!connection.ready) return;
+        const counts = await queue.getJobCounts(...JOB_STATES).catch(() => undefined);
+        for (const state of JOB_STATES) if (counts) this.set({ state }, counts[state] ?? 0);
       },
     });
     new Gauge({
@@ -51,8 +52,15 @@ export class MetricsService {
       help: 'Workers registered with Redis (each has its model loaded)',
       registers: [this.registry],
       async collect() {
-        this.set(await withTimeout(queue.getWorkersCount(), REDIS_WAIT_MS));
+        this.reset();
+        if (!connection.ready) return;
+        const count = await queue.getWorkersCount().catch(() => undefined);
+        if (count !== undefined) this.set(count);
       },
     });
   }
+}
+
+function jobHistogram(registry: Registry, name: string, help: string): Histogram {
+  return new Histogram({ name, help, buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry] });
 }

@@ -1,7 +1,7 @@
-import { Injectable, ServiceUnavailableException } from '@nestjs/common';
+import { Inject, Injectable, ServiceUnavailableException } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import type { TagserveConfig } from '@tagserve/config';
-import { ModelInfo, modelInfoKey } from '@tagserve/queue';
+import type { TagserveConfigService } from '@tagserve/config';
+import { ModelInfo, modelInfoKey, parseModelInfo } from '@tagserve/queue';
 import { QueueConnection } from '../queue/queue-connection.service';
 
 /** Reads what the workers published about the loaded artifact (the gateway never loads the model). */
@@ -9,14 +9,19 @@ import { QueueConnection } from '../queue/queue-connection.service';
 export class ModelInfoService {
   private readonly key: string;
 
-  constructor(private readonly connection: QueueConnection, config: ConfigService<TagserveConfig, true>) {
+  constructor(
+    private readonly connection: QueueConnection,
+    @Inject(ConfigService) config: TagserveConfigService,
+  ) {
     this.key = modelInfoKey(config.get('QUEUE_PREFIX'));
   }
 
   async get(): Promise<ModelInfo> {
-    const client = await this.connection.client();
-    const raw = await this.connection.run(() => client.get(this.key));
-    if (!raw) throw new ServiceUnavailableException('No worker has loaded a model yet');
-    return JSON.parse(raw) as ModelInfo;
+    const raw = await this.connection.run(async () => (await this.connection.client()).get(this.key));
+    // Workers republish what they serve every MODEL_INFO_REFRESH_MS and after every reconnect.
+    if (!raw) throw new ServiceUnavailableException({ message: 'No worker has published its model yet, retry shortly', headers: { 'Retry-After': '5' } });
+    const info = parseModelInfo(raw);
+    if (!info) throw new ServiceUnavailableException({ message: 'The published model info is unreadable; a worker will republish it shortly', headers: { 'Retry-After': '5' } });
+    return info;
   }
 }

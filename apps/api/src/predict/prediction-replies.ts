@@ -1,9 +1,10 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { redisConnectionFrom, TagserveConfig } from '@tagserve/config';
-import { parseReply, PREDICTION_QUEUE, PredictionJobResult, PredictionReply, replyChannel } from '@tagserve/queue';
-import { Queue } from 'bullmq';
+import { consumerConnection, pickSettings, TagserveConfigService } from '@tagserve/config';
+import { parseReply, PREDICTION_QUEUE, PredictionJobData, PredictionJobResult, PredictionReply, replyChannel } from '@tagserve/queue';
+import { Job, Queue } from 'bullmq';
+import { QueueConnection } from '../queue/queue-connection.service';
 import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 
@@ -46,11 +47,13 @@ export class PredictionReplies implements OnModuleInit, OnApplicationShutdown {
 
   constructor(
     @InjectQueue(PREDICTION_QUEUE) private readonly queue: Queue,
-    config: ConfigService<TagserveConfig, true>,
+    private readonly connection: QueueConnection,
+    @Inject(ConfigService) config: TagserveConfigService,
   ) {
     this.channel = replyChannel(config.get('QUEUE_PREFIX'), this.gatewayId);
     this.subscriber = new Redis({
-      ...redisConnectionFrom(config),
+      // A subscriber waits out outages (ioredis resubscribes on reconnect); the sweep covers the gap.
+      ...consumerConnection(pickSettings(config, 'REDIS_HOST', 'REDIS_PORT', 'REDIS_PASSWORD', 'REDIS_DB')),
       connectionName: `tagserve-replies-${this.gatewayId}`,
       lazyConnect: true,
     });
@@ -108,10 +111,6 @@ export class PredictionReplies implements OnModuleInit, OnApplicationShutdown {
     this.settle(jobId, err);
   }
 
-  get waiting(): number {
-    return this.waiters.size;
-  }
-
   private onMessage(message: string): void {
     const reply = parseReply(message);
     if (!reply) {
@@ -130,22 +129,17 @@ export class PredictionReplies implements OnModuleInit, OnApplicationShutdown {
     else waiter.resolve(outcome);
   }
 
-  /** Reads the state of every job queued more than `olderThanMs` ago, in one pipelined round trip. */
+  /** Reads the state of every job queued more than `olderThanMs` ago (BullMQ's Job.fromId, all at once). */
   private async sweep(olderThanMs: number): Promise<void> {
-    if (this.sweeping) return;
+    if (this.sweeping || !this.connection.ready) return; // commands would fail at once; the next sweep retries
     const now = Date.now();
     const jobIds = [...this.waiters].filter(([, w]) => w.queuedAt !== undefined && now - w.queuedAt >= olderThanMs).map(([id]) => id);
     if (jobIds.length === 0) return;
     this.sweeping = true;
     try {
-      const client = (await this.queue.client) as unknown as Redis;
-      if (client.status !== 'ready') return; // commands would wait for the reconnect; the next sweep retries
-      const pipeline = client.pipeline();
-      for (const jobId of jobIds) pipeline.hmget(this.queue.toKey(jobId), 'timestamp', 'finishedOn', 'returnvalue', 'failedReason');
-      const states = (await pipeline.exec()) ?? [];
-      states.forEach(([err, fields], i) => {
-        if (err) return;
-        const found = jobState(jobIds[i], fields as (string | null)[]);
+      const jobs = await Promise.all(jobIds.map((jobId) => Job.fromId<PredictionJobData, PredictionJobResult>(this.queue, jobId)));
+      jobs.forEach((job, i) => {
+        const found = jobState(jobIds[i], job);
         if (found) this.settle(jobIds[i], found);
       });
     } catch (err) {
@@ -160,14 +154,15 @@ function outcome(reply: PredictionReply): PredictionJobResult | Error {
   return 'result' in reply ? reply.result : new JobFailedError(reply.failedReason);
 }
 
-/** A finished job's outcome from its hash fields, or undefined while it is still queued or running. */
-export function jobState(jobId: string, [timestamp, finishedOn, returnvalue, failedReason]: (string | null)[]): PredictionJobResult | Error | undefined {
-  if (timestamp === null) return new JobLostError(`Prediction job ${jobId} is no longer in Redis (was Redis restarted?), retry`);
-  if (finishedOn === null) return undefined;
-  if (failedReason !== null && failedReason !== '') return new JobFailedError(failedReason);
-  try {
-    return JSON.parse(returnvalue ?? '') as PredictionJobResult;
-  } catch {
-    return new JobFailedError(`job ${jobId} finished without a readable result`);
-  }
+/**
+ * A job's outcome from what BullMQ recorded, or undefined while it is queued, running or waiting
+ * for a retry. A job retried after a failure keeps its old failedReason when it then completes,
+ * so a recorded result decides, not the presence of a failure.
+ */
+export function jobState(jobId: string, job: Pick<Job<unknown, unknown>, 'finishedOn' | 'returnvalue' | 'failedReason'> | undefined): PredictionJobResult | Error | undefined {
+  if (!job) return new JobLostError(`Prediction job ${jobId} is no longer in Redis (was Redis restarted?), retry`);
+  if (!job.finishedOn) return undefined;
+  const result = job.returnvalue as PredictionJobResult | null | undefined;
+  if (result && typeof result === 'object' && Array.isArray(result.predictions)) return result;
+  return new JobFailedError(job.failedReason || `job ${jobId} finished without a readable result`);
 }

@@ -4,13 +4,14 @@ import {
   GatewayTimeoutException,
   HttpException,
   HttpStatus,
+  Inject,
   Injectable,
   Logger,
   ServiceUnavailableException,
   UnprocessableEntityException,
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import type { TagserveConfig } from '@tagserve/config';
+import type { TagserveConfigService } from '@tagserve/config';
 import { groupRequests, PREDICT_JOB, PREDICTION_QUEUE, PredictionJobData, PredictionJobResult } from '@tagserve/queue';
 import { Queue } from 'bullmq';
 import { MetricsService } from '../metrics/metrics.service';
@@ -53,7 +54,7 @@ export class PredictionService {
     private readonly replies: PredictionReplies,
     private readonly metrics: MetricsService,
     private readonly connection: QueueConnection,
-    config: ConfigService<TagserveConfig, true>,
+    @Inject(ConfigService) config: TagserveConfigService,
   ) {
     this.timeoutMs = config.get('PREDICT_TIMEOUT_MS');
     this.maxTexts = config.get('MAX_TEXTS');
@@ -141,7 +142,9 @@ export class PredictionService {
       return;
     }
     this.metrics.predictedTexts.inc(job.data.texts.length);
-    this.metrics.inferenceDuration.observe(result.inferenceMs / 1000);
+    this.metrics.jobQueueWait.observe(result.timings.queueMs / 1000);
+    this.metrics.jobBatchWait.observe(result.timings.batchWaitMs / 1000);
+    this.metrics.jobModelTime.observe(result.timings.modelMs / 1000);
     let offset = 0;
     for (const request of requests) {
       const predictions = result.predictions.slice(offset, offset + request.texts.length);
@@ -169,7 +172,6 @@ export class PredictionService {
 
   /** Fail fast with 503/429 rather than letting requests pile up behind a dead Redis or a full queue. */
   private async assertQueueAccepting(): Promise<void> {
-    await this.connection.client();
     const waiting = await this.waitingCount();
     if (waiting >= this.maxWaiting) {
       throw new HttpException(

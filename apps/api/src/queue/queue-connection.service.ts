@@ -1,23 +1,31 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Injectable, Logger, OnModuleInit, ServiceUnavailableException } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleInit, ServiceUnavailableException } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { TagserveConfigService } from '@tagserve/config';
 import { PREDICTION_QUEUE } from '@tagserve/queue';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 
-/** How long the gateway waits on Redis for anything a request needs before answering 503. */
-export const REDIS_WAIT_MS = 2000;
-
 /**
- * The gateway's view of its Redis connection. The BullMQ client retries forever (and queues
- * commands meanwhile), so anything a request awaits on Redis must be bounded here, or a dead
- * Redis or a wrong password turns into requests that never get an answer.
+ * The gateway's view of its Redis connection. The connection options (see producerConnection)
+ * already bound every command: no offline queue, one retry, a command timeout. What they cannot
+ * bound is the first connection: BullMQ's `queue.client` waits for Redis to be ready, for ever,
+ * and a wrong password never becomes ready. So a request that finds no connection yet waits at
+ * most REDIS_WAIT_MS for one, and every Redis failure becomes a 503 that says why (e.g. WRONGPASS).
  */
 @Injectable()
 export class QueueConnection implements OnModuleInit {
   private readonly logger = new Logger(QueueConnection.name);
+  private readonly waitMs: number;
   private lastError?: string;
+  private connected?: Redis;
 
-  constructor(@InjectQueue(PREDICTION_QUEUE) private readonly queue: Queue) {}
+  constructor(
+    @InjectQueue(PREDICTION_QUEUE) private readonly queue: Queue,
+    @Inject(ConfigService) config: TagserveConfigService,
+  ) {
+    this.waitMs = config.get('REDIS_WAIT_MS');
+  }
 
   onModuleInit(): void {
     this.queue.on('error', (err: Error) => {
@@ -25,20 +33,32 @@ export class QueueConnection implements OnModuleInit {
       if (err.message !== this.lastError) this.logger.error({ msg: 'redis connection error', err: err.message });
       this.lastError = err.message;
     });
+    void this.queue.client.then((client) => (this.connected = client as unknown as Redis)).catch(() => undefined);
   }
 
-  /** The connected client right now, or a 503 (with the reason, e.g. WRONGPASS) without waiting for a reconnect. */
+  /** True while the connection is up: callers that can do without Redis (metrics) skip it otherwise. */
+  get ready(): boolean {
+    return this.connected?.status === 'ready';
+  }
+
+  /** The connected client right now, or a 503 (with the reason) after at most REDIS_WAIT_MS. */
   async client(): Promise<Redis> {
-    const client = await withTimeout(this.queue.client, REDIS_WAIT_MS, 'no Redis connection yet').catch(() => undefined);
+    if (!this.connected) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), this.waitMs)));
+      await Promise.race([this.queue.client.catch(() => undefined), timeout]).finally(() => clearTimeout(timer));
+    }
+    const client = this.connected;
     if (!client || client.status !== 'ready') throw this.unavailable(client ? `connection ${client.status}` : 'not connected');
     this.lastError = undefined;
-    return client as unknown as Redis;
+    return client;
   }
 
-  /** Runs Redis work for a request within REDIS_WAIT_MS; Redis failures become 503 with Retry-After. */
+  /** Runs Redis work for a request; a Redis failure (timeout, connection lost) becomes a 503 with Retry-After. */
   async run<T>(work: () => Promise<T>): Promise<T> {
+    await this.client();
     try {
-      return await withTimeout(work(), REDIS_WAIT_MS, `no answer from Redis within ${REDIS_WAIT_MS} ms`);
+      return await work();
     } catch (err) {
       throw this.unavailable((err as Error).message);
     }
@@ -48,12 +68,4 @@ export class QueueConnection implements OnModuleInit {
     const detail = this.lastError && !reason.includes(this.lastError) ? `${reason}: ${this.lastError}` : reason;
     return new ServiceUnavailableException({ message: `Queue backend (Redis) is unavailable (${detail}), retry shortly`, headers: { 'Retry-After': '2' } });
   }
-}
-
-export function withTimeout<T>(promise: Promise<T>, ms: number, message = `no answer within ${ms} ms`): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
+import { PredictionModule } from '../prediction/prediction.module';
 import { HeartbeatService } from './heartbeat.service';
 
-@Module({ providers: [HeartbeatService] })
+@Module({ imports: [PredictionModule], providers: [HeartbeatService], exports: [HeartbeatService] })
 export class WorkerHealthModule {}

@@ -1,6 +1,6 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import type { TagserveConfig } from '@tagserve/config';
+import type { TagserveConfigService } from '@tagserve/config';
 import { createServer, Server } from 'node:http';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
@@ -28,6 +28,11 @@ export class WorkerMetricsService implements OnApplicationBootstrap, OnApplicati
     registers: [this.registry],
   });
 
+  /** Per job (JobTimings): the three parts of its time on the worker, apart. */
+  readonly queueWait = timeHistogram(this.registry, 'tagserve_worker_job_queue_wait_seconds', 'Time a job waited in Redis until this worker took it');
+  readonly batchWait = timeHistogram(this.registry, 'tagserve_worker_job_batch_wait_seconds', "Time a job's texts waited in the micro-batcher before their inference started");
+  readonly modelTime = timeHistogram(this.registry, 'tagserve_worker_job_model_seconds', "Model time of the inferences that held a job's texts");
+
   readonly jobs = new Counter({
     name: 'tagserve_worker_jobs_total',
     help: 'Jobs finished by this worker, by outcome',
@@ -42,7 +47,7 @@ export class WorkerMetricsService implements OnApplicationBootstrap, OnApplicati
     registers: [this.registry],
   });
 
-  constructor(private readonly config: ConfigService<TagserveConfig, true>) {
+  constructor(@Inject(ConfigService) private readonly config: TagserveConfigService) {
     collectDefaultMetrics({ register: this.registry, prefix: 'tagserve_worker_' });
   }
 
@@ -65,4 +70,8 @@ export class WorkerMetricsService implements OnApplicationBootstrap, OnApplicati
   onApplicationShutdown(): void {
     this.server?.close();
   }
+}
+
+function timeHistogram(registry: Registry, name: string, help: string): Histogram {
+  return new Histogram({ name, help, buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry] });
 }

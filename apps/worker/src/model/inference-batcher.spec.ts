@@ -1,21 +1,60 @@
 import { InferenceBatcher } from './inference-batcher';
 
-/** A fake model that records each batch it was given and takes `delayMs` per call. */
-function recordingModel(delayMs = 5) {
+/** A fake model that records each batch it was given and answers at once. */
+function recordingModel() {
   const batches: string[][] = [];
   const infer = async (texts: string[]) => {
     batches.push([...texts]);
-    await new Promise((r) => setTimeout(r, delayMs));
     return texts.map((t) => t.toUpperCase());
   };
   return { batches, infer };
 }
 
+interface HeldCall {
+  texts: string[];
+  release: () => void;
+  fail: (err: Error) => void;
+}
+
+/**
+ * A fake model whose every call waits until the test releases it, so which texts form a batch
+ * depends only on the order of events, never on how fast the machine is.
+ */
+function heldModel() {
+  const calls: HeldCall[] = [];
+  const infer = (texts: string[]) =>
+    new Promise<string[]>((resolve, reject) => calls.push({ texts: [...texts], release: () => resolve(texts), fail: reject }));
+  return { calls, infer };
+}
+
+/** One macrotask turn: the batcher yields with setImmediate before its first batch. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Waits turn by turn until `condition` holds; 100 turns is far more than any path here takes (at most 3). */
+async function turnsUntil(condition: () => boolean, what: string): Promise<void> {
+  for (let turn = 0; turn < 100; turn++) {
+    if (condition()) return;
+    await nextTurn();
+  }
+  throw new Error(`not within 100 event-loop turns: ${what}`);
+}
+
 describe('InferenceBatcher', () => {
+  afterEach(() => jest.useRealTimers());
+
+  /** Only setTimeout/setInterval/Date are faked: the batcher's setImmediate yield and promises stay real. */
+  const fakeTimersOnly = () => jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+
   it('gathers texts from concurrent callers into one batch and returns each its own results', async () => {
+    fakeTimersOnly();
     const model = recordingModel();
     const batcher = new InferenceBatcher(model.infer, { maxBatchSize: 32, maxWaitMs: 20 });
-    const [a, b, c] = await Promise.all([batcher.predict(['a']), batcher.predict(['b', 'c']), batcher.predict(['d'])]);
+    const all = Promise.all([batcher.predict(['a']), batcher.predict(['b', 'c']), batcher.predict(['d'])]);
+    jest.advanceTimersByTime(19);
+    for (let i = 0; i < 3; i++) await nextTurn();
+    expect(model.batches).toEqual([]); // still held back for company
+    jest.advanceTimersByTime(1);
+    const [a, b, c] = await all;
     expect(a).toEqual(['A']);
     expect(b).toEqual(['B', 'C']);
     expect(c).toEqual(['D']);
@@ -32,40 +71,50 @@ describe('InferenceBatcher', () => {
   });
 
   it('runs a full batch without waiting for the timer', async () => {
-    const model = recordingModel(0);
+    fakeTimersOnly();
+    const model = recordingModel();
     const batcher = new InferenceBatcher(model.infer, { maxBatchSize: 2, maxWaitMs: 10_000 });
     const started = Date.now();
-    await batcher.predict(['x', 'y']);
-    expect(Date.now() - started).toBeLessThan(1000);
+    // The fake clock never moves: a result can only come if no timer was waited for.
+    await expect(batcher.predict(['x', 'y'])).resolves.toEqual(['X', 'Y']);
+    expect(Date.now() - started).toBe(0);
+    expect(jest.getTimerCount()).toBe(0);
   });
 
   it('texts arriving during an inference go into the next batch, one inference at a time', async () => {
     let concurrent = 0;
     let maxConcurrent = 0;
-    const sizes: number[] = [];
+    const model = heldModel();
     const batcher = new InferenceBatcher(
       async (texts: string[]) => {
         concurrent++;
         maxConcurrent = Math.max(maxConcurrent, concurrent);
-        sizes.push(texts.length);
-        await new Promise((r) => setTimeout(r, 20));
-        concurrent--;
-        return texts;
+        try {
+          return await model.infer(texts);
+        } finally {
+          concurrent--;
+        }
       },
       { maxBatchSize: 8, maxWaitMs: 0 },
     );
     const first = batcher.predict(['a']);
-    await new Promise((r) => setTimeout(r, 5));
+    await turnsUntil(() => model.calls.length === 1, '[a] reaches the model');
     const rest = Promise.all([batcher.predict(['b']), batcher.predict(['c']), batcher.predict(['d'])]);
+    for (let i = 0; i < 3; i++) await nextTurn();
+    expect(model.calls).toHaveLength(1); // b, c, d wait while [a] runs
+    model.calls[0].release();
+    await turnsUntil(() => model.calls.length === 2, 'the next batch reaches the model');
+    model.calls[1].release();
     await Promise.all([first, rest]);
     expect(maxConcurrent).toBe(1);
-    expect(sizes).toEqual([1, 3]);
+    expect(model.calls.map((c) => c.texts.length)).toEqual([1, 3]);
   });
 
   it('with no wait timer, gathers every text that arrives in the same event-loop turn', async () => {
-    const model = recordingModel(0);
+    const model = recordingModel();
     const batcher = new InferenceBatcher(model.infer, { maxBatchSize: 32, maxWaitMs: 0 });
-    // Like BullMQ job replies read from one socket chunk: separate callbacks, one poll phase.
+    // Like BullMQ job replies read from one socket chunk: separate callbacks, one timers phase
+    // (timers set in the same turn with the same delay expire together).
     const results = await new Promise<string[][]>((resolve) => {
       const all: Promise<string[]>[] = [];
       for (const t of ['a', 'b', 'c']) setTimeout(() => all.push(batcher.predict([t])), 0);
@@ -77,11 +126,17 @@ describe('InferenceBatcher', () => {
 
   it('jobs delivered while a blocking inference runs (like onnxruntime-node) form the next batch together', async () => {
     const sizes: number[] = [];
+    let rest: Promise<string[][]> | undefined;
     const batcher = new InferenceBatcher(
       (texts: string[]) =>
         new Promise<string[]>((resolve) =>
           setImmediate(() => {
             sizes.push(texts.length);
+            if (!rest) {
+              // Three jobs arrive while the loop is blocked: three callbacks, all due once it is free.
+              const delivered = ['b', 'c', 'd'].map((t) => new Promise<string[]>((r) => setTimeout(() => r(batcher.predict([t])), 0)));
+              rest = Promise.all(delivered);
+            }
             const until = Date.now() + 20;
             while (Date.now() < until); // blocks the event loop, as a synchronous session.run does
             resolve(texts);
@@ -89,11 +144,9 @@ describe('InferenceBatcher', () => {
         ),
       { maxBatchSize: 8, maxWaitMs: 0 },
     );
-    const first = batcher.predict(['a']);
-    const rest = new Promise<string[][]>((resolve) =>
-      setTimeout(() => void Promise.all(['b', 'c', 'd'].map((t) => batcher.predict([t]))).then(resolve), 5),
-    );
-    await Promise.all([first, rest]);
+    await batcher.predict(['a']);
+    await turnsUntil(() => rest !== undefined, 'the jobs are delivered');
+    await rest;
     expect(sizes).toEqual([1, 3]);
   });
 
@@ -143,18 +196,20 @@ describe('InferenceBatcher', () => {
 
   it('hands the next batch to the model before resuming the callers of the finished one', async () => {
     const events: string[] = [];
-    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const model = heldModel();
     const batcher = new InferenceBatcher(
-      async (t: string[]) => {
+      (t: string[]) => {
         events.push(`infer ${t.join(',')}`);
-        await sleep(10);
-        return t;
+        return model.infer(t);
       },
       { maxBatchSize: 8, maxWaitMs: 0 },
     );
     const a = batcher.predict(['a']).then(() => events.push('a resumed'));
-    await sleep(3); // [a] is running
+    await turnsUntil(() => model.calls.length === 1, '[a] is running');
     const b = batcher.predict(['b', 'c']).then(() => events.push('b,c resumed'));
+    model.calls[0].release();
+    await turnsUntil(() => model.calls.length === 2, '[b, c] reaches the model');
+    model.calls[1].release();
     await Promise.all([a, b]);
     expect(events).toEqual(['infer a', 'infer b,c', 'a resumed', 'b,c resumed']);
   });

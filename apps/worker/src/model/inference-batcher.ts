@@ -10,9 +10,24 @@ export interface BatchStats {
   ms: number;
 }
 
+/** Where the time of one predict() call went: waiting for a batch, and in the model. */
+export interface BatchTimings {
+  /** Until the last inference holding its texts started. */
+  batchWaitMs: number;
+  /** Summed time of the inferences that held its texts (a batch shared with others counts whole). */
+  modelMs: number;
+}
+
+interface TextTiming {
+  batch: number;
+  waitMs: number;
+  batchMs: number;
+}
+
 interface PendingText<R> {
   text: string;
-  resolve: (result: R) => void;
+  enqueuedAt: number;
+  resolve: (result: R, timing: TextTiming) => void;
   reject: (err: unknown) => void;
 }
 
@@ -32,6 +47,7 @@ interface PendingText<R> {
  */
 export class InferenceBatcher<R = unknown> {
   private pending: PendingText<R>[] = [];
+  private batches = 0;
   private timer?: NodeJS.Timeout;
   private running = false;
   private readonly listeners: ((stats: BatchStats) => void)[] = [];
@@ -49,11 +65,27 @@ export class InferenceBatcher<R = unknown> {
   ) {}
 
   /** Results in the order of `texts`; a long list is spread over several batches. */
-  predict(texts: string[]): Promise<R[]> {
-    const results = texts.map((text) => new Promise<R>((resolve, reject) => this.pending.push({ text, resolve, reject })));
+  async predict(texts: string[]): Promise<R[]> {
+    return (await this.predictTimed(texts)).results;
+  }
+
+  /** The same, with where the time went (see BatchTimings). */
+  async predictTimed(texts: string[]): Promise<{ results: R[]; timings: BatchTimings }> {
+    const enqueuedAt = performance.now();
+    const timed = texts.map(
+      (text) => new Promise<{ result: R; timing: TextTiming }>((resolve, reject) => this.pending.push({ text, enqueuedAt, resolve: (result, timing) => resolve({ result, timing }), reject })),
+    );
     this.backlogChanged();
     this.schedule();
-    return Promise.all(results);
+    const done = await Promise.all(timed);
+    const batchMs = new Map(done.map(({ timing }) => [timing.batch, timing.batchMs]));
+    return {
+      results: done.map(({ result }) => result),
+      timings: {
+        batchWaitMs: Math.max(0, ...done.map(({ timing }) => timing.waitMs)),
+        modelMs: [...batchMs.values()].reduce((a, b) => a + b, 0),
+      },
+    };
   }
 
   onBatch(listener: (stats: BatchStats) => void): void {
@@ -116,15 +148,15 @@ export class InferenceBatcher<R = unknown> {
       (results): BatchOutcome<R> => ({ results, ms: performance.now() - started }),
       (error: unknown): BatchOutcome<R> => ({ error, ms: performance.now() - started }),
     );
-    return { batch, outcome };
+    return { id: ++this.batches, batch, outcome, started };
   }
 
-  private settle({ batch }: RunningBatch<R>, outcome: BatchOutcome<R>): void {
+  private settle({ id, batch, started }: RunningBatch<R>, outcome: BatchOutcome<R>): void {
     const { results } = outcome;
     let error = outcome.error;
     if (!error && results?.length !== batch.length) error = new Error(`model returned ${results?.length} results for ${batch.length} texts`);
     if (error) batch.forEach((item) => item.reject(error));
-    else batch.forEach((item, i) => item.resolve(results![i]));
+    else batch.forEach((item, i) => item.resolve(results![i], { batch: id, waitMs: started - item.enqueuedAt, batchMs: outcome.ms }));
     const stats = { size: batch.length, ms: outcome.ms };
     for (const listener of this.listeners) listener(stats);
   }
@@ -137,8 +169,10 @@ interface BatchOutcome<R> {
 }
 
 interface RunningBatch<R> {
+  id: number;
   batch: PendingText<R>[];
   outcome: Promise<BatchOutcome<R>>;
+  started: number;
 }
 
 function yieldToEventLoop(): Promise<void> {

@@ -12,6 +12,8 @@ export abstract class ServedModel {
   abstract readonly info: ClassifierInfo;
   /** The artifact's DVC tree hash (`<md5>.dir`): what is loaded, exactly. */
   abstract readonly version: string;
+  /** When it finished loading (ISO 8601). */
+  abstract readonly loadedAt: string;
   /** One padded inference, in the inference thread. */
   abstract predict(texts: string[]): Promise<Prediction[]>;
   /** The same model on the calling (main) thread, for a lone text when nothing else is waiting. */
@@ -61,6 +63,7 @@ export async function loadServedModel(config: ModelConfig, logger: Logger): Prom
   return {
     info: thread.info,
     version: out.md5,
+    loadedAt: new Date().toISOString(),
     predict: (texts) => thread.predict(texts),
     predictHere: (texts) => here.predict(texts),
     close: async () => {

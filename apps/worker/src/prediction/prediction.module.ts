@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
-import { PredictionQueueModule } from '@tagserve/queue';
 import { ModelModule } from '../model/model.module';
 import { PredictionProcessor } from './prediction.processor';
+import { PredictionWorker } from './prediction.worker';
 
 @Module({
-  imports: [PredictionQueueModule, ModelModule],
-  providers: [PredictionProcessor],
+  imports: [ModelModule],
+  providers: [PredictionProcessor, PredictionWorker],
+  exports: [PredictionWorker, ModelModule],
 })
 export class PredictionModule {}

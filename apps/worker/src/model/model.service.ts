@@ -1,0 +1,56 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { pickSettings, TagserveConfigService } from '@tagserve/config';
+import type { Prediction } from '@tagserve/model/types';
+import { WorkerMetricsService } from '../metrics/worker-metrics.service';
+import { InferenceBatcher } from './inference-batcher';
+import { loadServedModel, ServedModel } from './served-model';
+
+/**
+ * The model this worker serves and the micro-batcher in front of it. Loaded explicitly by
+ * main.ts (materialize from the DVC store, verify every md5, load, warm up) before the BullMQ
+ * worker starts, so a worker Redis knows about can always answer.
+ */
+@Injectable()
+export class ModelService implements OnApplicationShutdown {
+  private readonly logger = new Logger('ModelLoader');
+  private loaded?: { model: ServedModel; batcher: InferenceBatcher<Prediction> };
+
+  constructor(
+    @Inject(ConfigService) private readonly config: TagserveConfigService,
+    private readonly metrics: WorkerMetricsService,
+  ) {}
+
+  async load(): Promise<void> {
+    const settings = pickSettings(this.config, 'MODEL_DVC_FILE', 'DVC_STORE_DIR', 'MODEL_DIR', 'ONNX_INTRA_OP_THREADS', 'ONNX_INTER_OP_THREADS');
+    const model = await loadServedModel(settings, this.logger);
+    const batcher = new InferenceBatcher<Prediction>(
+      (texts) => model.predict(texts),
+      { maxBatchSize: this.config.get('BATCH_MAX_SIZE'), maxWaitMs: this.config.get('BATCH_MAX_WAIT_MS') },
+      (texts) => model.predictHere(texts),
+    );
+    batcher.onBatch(({ size, ms }) => {
+      this.metrics.batchSize.observe(size);
+      this.metrics.batchDuration.observe(ms / 1000);
+    });
+    this.loaded = { model, batcher };
+  }
+
+  get model(): ServedModel {
+    return this.require().model;
+  }
+
+  get batcher(): InferenceBatcher<Prediction> {
+    return this.require().batcher;
+  }
+
+  /** After the BullMQ worker has drained (PredictionWorker.beforeApplicationShutdown). */
+  async onApplicationShutdown(): Promise<void> {
+    await this.loaded?.model.close();
+  }
+
+  private require(): { model: ServedModel; batcher: InferenceBatcher<Prediction> } {
+    if (!this.loaded) throw new Error('the model is not loaded yet (ModelService.load)');
+    return this.loaded;
+  }
+}

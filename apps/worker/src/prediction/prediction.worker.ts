@@ -1,0 +1,170 @@
+import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { consumerConnection, pickSettings, TagserveConfigService } from '@tagserve/config';
+import { ModelInfo, modelInfoKey, PREDICTION_QUEUE, PredictionJobData, PredictionJobResult, PredictionReply } from '@tagserve/queue';
+import { Job, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { WorkerMetricsService } from '../metrics/worker-metrics.service';
+import { ModelService } from '../model/model.service';
+import { PredictionProcessor, WORKER_ID } from './prediction.processor';
+
+/** After the grace period and a forced close, how long shutdown may still wait on Redis (it may be down). */
+const CLOSE_BOUND_MS = 5000;
+
+/**
+ * The BullMQ worker of this process, built with BullMQ's public API and started explicitly by
+ * main.ts once the model is loaded and warmed up. Not an @nestjs/bullmq @Processor: its options
+ * are fixed at decoration time, before the configuration is validated, and Nest's maintainers
+ * point to BullMQ itself for workers configured at run time (nestjs/bull#395). The gateway, a
+ * producer only, keeps @nestjs/bullmq.
+ */
+@Injectable()
+export class PredictionWorker implements BeforeApplicationShutdown {
+  private readonly logger = new Logger(PredictionWorker.name);
+  private worker?: Worker<PredictionJobData, PredictionJobResult>;
+  private client?: Redis;
+  private infoTimer?: NodeJS.Timeout;
+  private lastError?: string;
+  private closing = false;
+
+  constructor(
+    @Inject(ConfigService) private readonly config: TagserveConfigService,
+    private readonly processor: PredictionProcessor,
+    private readonly model: ModelService,
+    private readonly metrics: WorkerMetricsService,
+  ) {}
+
+  /** Registers with Redis and starts taking jobs; resolves once its connections are up. */
+  async start(): Promise<void> {
+    const concurrency = this.config.get('WORKER_CONCURRENCY');
+    const stalledIntervalMs = this.config.get('STALLED_INTERVAL_MS');
+    const worker = new Worker<PredictionJobData, PredictionJobResult>(PREDICTION_QUEUE, (job) => this.handle(job), {
+      connection: consumerConnection(pickSettings(this.config, 'REDIS_HOST', 'REDIS_PORT', 'REDIS_PASSWORD', 'REDIS_DB')),
+      prefix: this.config.get('QUEUE_PREFIX'),
+      name: WORKER_ID,
+      autorun: false,
+      // Concurrency feeds the micro-batcher: many jobs in flight, one inference at a time.
+      concurrency,
+      // A worker killed mid-job stops renewing its lock; another worker takes the job after this.
+      stalledInterval: stalledIntervalMs,
+      lockDuration: stalledIntervalMs * 2,
+      maxStalledCount: 2,
+    });
+    this.worker = worker;
+    worker.on('failed', (job, err) => this.onFailed(job, err));
+    worker.on('error', (err) => this.onError(err));
+    worker.on('completed', () => (this.lastError = undefined));
+    const batchSize = this.config.get('BATCH_MAX_SIZE');
+    this.model.batcher.onBacklog((texts) => this.pace(texts, batchSize, concurrency));
+
+    this.client = (await worker.client) as unknown as Redis;
+    // Redis may come back empty (no persistence): what is served is republished on every
+    // reconnect and every MODEL_INFO_REFRESH_MS, so /performance and /args recover by themselves.
+    this.client.on('ready', () => void this.publishModelInfo());
+    await this.publishModelInfo();
+    this.infoTimer = setInterval(() => void this.publishModelInfo(), this.config.get('MODEL_INFO_REFRESH_MS'));
+    this.infoTimer.unref();
+
+    worker.run().catch((err: Error) => this.onError(err));
+    // Ready means its Redis connections are up: closing BullMQ connections that are still being
+    // set up (a SIGTERM right at start) ends in an unhandled 'error' and exit 1.
+    await worker.waitUntilReady();
+    this.logger.log({ msg: 'worker ready', worker: WORKER_ID, version: this.model.model.version });
+  }
+
+  /** Taking jobs right now: running, not closing, and connected to Redis (what the heartbeat reports). */
+  get consuming(): boolean {
+    return !!this.worker?.isRunning() && !this.closing && this.client?.status === 'ready';
+  }
+
+  /**
+   * Takes new jobs only while the model has room for them in its next batch. Jobs taken beyond
+   * that would wait inside this worker, idle, while another worker's model may be free; left in
+   * Redis, they go to whichever worker asks first. (The model runs in its own thread, so without
+   * this a busy worker would keep taking jobs as eagerly as an idle one.)
+   */
+  private pace(backlogTexts: number, batchSize: number, concurrency: number): void {
+    if (!this.worker) return;
+    this.worker.concurrency = backlogTexts >= batchSize ? Math.max(1, Math.min(this.processor.held, concurrency)) : concurrency;
+  }
+
+  private async handle(job: Job<PredictionJobData, PredictionJobResult>): Promise<PredictionJobResult> {
+    const result = await this.processor.process(job);
+    // Answer the waiting gateway now; BullMQ records the completion in Redis right after.
+    this.reply(job, { jobId: String(job.id), result });
+    return result;
+  }
+
+  /**
+   * Publishes a job's outcome to the gateway waiting for it. Not awaited: a lost message only
+   * delays the answer until the gateway reads the job state, which BullMQ still records.
+   */
+  private reply(job: Job<PredictionJobData>, reply: PredictionReply): void {
+    const channel = job.data?.replyTo;
+    if (typeof channel !== 'string' || channel === '' || !this.client) return;
+    this.client.publish(channel, JSON.stringify(reply)).catch((err: Error) => this.onError(err));
+  }
+
+  private onFailed(job: Job<PredictionJobData> | undefined, err: Error): void {
+    this.metrics.jobs.inc({ outcome: 'failed' });
+    const requestIds = job?.data?.requests?.map?.((r) => r?.requestId);
+    // finishedOn is set only when BullMQ gives up (attempts used or unrecoverable); a retried job is not final.
+    const final = job?.finishedOn !== undefined;
+    this.logger.error({ msg: 'job failed', jobId: job?.id, requestIds, attempt: job?.attemptsMade, final, err: err.message });
+    if (job && final) this.reply(job, { jobId: String(job.id), failedReason: err.message });
+  }
+
+  private onError(err: Error): void {
+    // A reconnect loop repeats the same error every second or so: say it once until it changes.
+    if (err.message === this.lastError) return;
+    this.lastError = err.message;
+    this.logger.error({ msg: 'worker error', err: err.message });
+  }
+
+  private async publishModelInfo(): Promise<void> {
+    if (!this.client || this.client.status !== 'ready') return;
+    const served = this.model.model;
+    const info: ModelInfo = {
+      version: served.version,
+      labels: served.info.labels,
+      args: served.info.args,
+      performance: served.info.performance,
+      loadedAt: served.loadedAt,
+    };
+    await this.client.set(modelInfoKey(this.config.get('QUEUE_PREFIX')), JSON.stringify(info)).catch((err: Error) => this.onError(err));
+  }
+
+  /**
+   * SIGTERM: stop taking jobs and let the ones in flight finish, for at most SHUTDOWN_GRACE_MS.
+   * Past that, close anyway: unfinished jobs lose their lock and another worker retries them.
+   * With Redis down even a forced close can wait for ever on its connections: after
+   * CLOSE_BOUND_MS more, shutdown goes on without them, so the process always exits.
+   */
+  async beforeApplicationShutdown(signal?: string): Promise<void> {
+    this.closing = true;
+    clearInterval(this.infoTimer);
+    const worker = this.worker;
+    if (!worker) return;
+    const graceMs = this.config.get('SHUTDOWN_GRACE_MS');
+    this.logger.log({ msg: 'draining before exit', signal, graceMs });
+    const drained = await within(worker.close(), graceMs);
+    if (!drained) {
+      this.logger.warn({ msg: 'grace period over, closing without waiting; unfinished jobs go to another worker', graceMs });
+      if (!(await within(worker.close(true), CLOSE_BOUND_MS))) this.logger.warn({ msg: 'Redis connections did not close; exiting without them', boundMs: CLOSE_BOUND_MS });
+    }
+    this.logger.log({ msg: 'worker closed', drained });
+  }
+}
+
+/** True if `work` settles within `ms`. */
+async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  const done = work.then(
+    () => true,
+    () => true,
+  );
+  const settled = await Promise.race([done, timeout]);
+  clearTimeout(timer);
+  return settled;
+}
