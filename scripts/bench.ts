@@ -104,7 +104,9 @@ async function withStack(model: ServedModel, workerCounts: number[], phases: (wo
       for (const [clients, textsPerRequest] of phases(workers)) {
         const r = await runLoad({ port: stack.port, texts: TEXTS, clients, textsPerRequest, warmupMs: WARMUP_MS, durationMs: DURATION_MS, pids, metricsPorts });
         results.set(`${workers}/${clients}/${textsPerRequest}`, r);
-        log(`${model.label}, ${workers} worker(s), ${clients} clients × ${textsPerRequest}: ${fmt(r.textsPerSec)} texts/s, p50 ${fmt(r.latency.p50, 2)} ms, cpu ${JSON.stringify(r.cpu)}`);
+        log(
+          `${model.label}, ${workers} worker(s), ${clients} clients × ${textsPerRequest}: ${fmt(r.textsPerSec)} texts/s, p50 ${fmt(r.latency.p50, 2)} ms, cpu ${JSON.stringify(r.cpu)}`,
+        );
       }
     }
     results.set('rssKiB', { textsPerSec: statusKb(stack.workers[0].child.pid!, 'VmHWM') } as LoadResult);
@@ -131,7 +133,9 @@ async function main(): Promise<void> {
   const tokenize = await loadTokenizer(join(shipped.dir, 'encoder'));
   const tokens = { holdout: meanTokens(tokenize, TEXTS), short: meanTokens(tokenize, SHORT_TEXTS) };
   const shippedArgs = JSON.parse(readFileSync(join(shipped.dir, 'args.json'), 'utf8')) as { dtype?: string };
-  log(`${TEXTS.length} holdout texts, ${fmt(tokens.holdout, 1)} tokens per text (short extra: ${fmt(tokens.short, 1)}); shipped dtype ${String(shippedArgs.dtype)}; ${cpus().length} CPUs`);
+  log(
+    `${TEXTS.length} holdout texts, ${fmt(tokens.holdout, 1)} tokens per text (short extra: ${fmt(tokens.short, 1)}); shipped dtype ${String(shippedArgs.dtype)}; ${cpus().length} CPUs`,
+  );
 
   // Raw, in this process.
   const rows: Row[] = [];
@@ -151,7 +155,15 @@ async function main(): Promise<void> {
   const bareResults: LoadResult[] = [];
   try {
     for (const clients of [1, 64]) {
-      const r = await runLoad({ port: bare.port, texts: TEXTS, clients, textsPerRequest: 1, warmupMs: WARMUP_MS, durationMs: DURATION_MS, pids: { server: bare.pid } });
+      const r = await runLoad({
+        port: bare.port,
+        texts: TEXTS,
+        clients,
+        textsPerRequest: 1,
+        warmupMs: WARMUP_MS,
+        durationMs: DURATION_MS,
+        pids: { server: bare.pid },
+      });
       bareResults.push(r);
       rows.push(loadRow(`bare node:http + ${served.label}`, r, ['server']));
       log(`bare, ${clients} clients: ${fmt(r.textsPerSec)} texts/s, p50 ${fmt(r.latency.p50, 2)} ms`);

@@ -84,8 +84,12 @@ async function main(): Promise<void> {
   const peak = fp32PeakGflops();
   const gflopPerText = (2 * macs * tokens) / texts.length / 1e9;
   console.log(`${texts.length} holdout texts, batch ${batch}: ${(tokens / texts.length).toFixed(1)} tokens per text (padding included)`);
-  console.log(`graph: ${matmuls} per-token MatMuls, ${(macs / 1e6).toFixed(2)} M MAC = ${((2 * macs) / 1e6).toFixed(2)} MFLOP per token, ${gflopPerText.toFixed(3)} GFLOP per text`);
-  console.log(`one core: ${peak.isa} at ${peak.ghz.toFixed(2)} GHz, fp32 peak ${peak.gflops.toFixed(0)} GFLOP/s -> fp32 bound ${((gflopPerText / peak.gflops) * 1000).toFixed(2)} ms per text`);
+  console.log(
+    `graph: ${matmuls} per-token MatMuls, ${(macs / 1e6).toFixed(2)} M MAC = ${((2 * macs) / 1e6).toFixed(2)} MFLOP per token, ${gflopPerText.toFixed(3)} GFLOP per text`,
+  );
+  console.log(
+    `one core: ${peak.isa} at ${peak.ghz.toFixed(2)} GHz, fp32 peak ${peak.gflops.toFixed(0)} GFLOP/s -> fp32 bound ${((gflopPerText / peak.gflops) * 1000).toFixed(2)} ms per text`,
+  );
 
   const sessions = await Promise.all(models.map((m) => ort.InferenceSession.create(m.file, sessionOptions())));
   for (const s of sessions) for (let i = 0; i < 30; i++) await s.run(feeds[i % feeds.length].feeds);
@@ -116,13 +120,22 @@ async function main(): Promise<void> {
       await s.release();
       // ORT names the trace <prefix>_<timestamp>.json and does not return the name to JS.
       const base = path.basename(prefix) + '_';
-      const file = path.join(os.tmpdir(), fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith(base) && f.endsWith('.json')).sort().pop()!);
+      const file = path.join(
+        os.tmpdir(),
+        fs
+          .readdirSync(os.tmpdir())
+          .filter((f) => f.startsWith(base) && f.endsWith('.json'))
+          .sort()
+          .pop()!,
+      );
       profiles[m.name] = profileByOp(fs.readFileSync(file, 'utf8'), feeds.length);
       fs.rmSync(file, { force: true });
       const total = profiles[m.name].reduce((a, o) => a + o.usPerRun, 0);
       console.log(`\nORT profile, ${m.name}: ${(total / 1000).toFixed(2)} ms of kernels per run (batch ${batch})`);
       for (const o of profiles[m.name].slice(0, 8)) {
-        console.log(`  ${o.op.padEnd(28)} ${String(o.nodes).padStart(3)} nodes ${(o.usPerRun / 1000).toFixed(3)} ms ${((o.usPerRun / total) * 100).toFixed(1)} %`);
+        console.log(
+          `  ${o.op.padEnd(28)} ${String(o.nodes).padStart(3)} nodes ${(o.usPerRun / 1000).toFixed(3)} ms ${((o.usPerRun / total) * 100).toFixed(1)} %`,
+        );
       }
     }
   }

@@ -4,6 +4,7 @@
  * workers), and behind a bare node:http server (what the queue and gateway add).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
@@ -86,7 +87,7 @@ export async function startBareServer(modelDir: string): Promise<{ port: number;
 }
 
 async function rawChild(modelDir: string, textsFile: string, batch: number, durationMs: number): Promise<void> {
-  const texts = JSON.parse(require('node:fs').readFileSync(textsFile, 'utf8')) as string[];
+  const texts = JSON.parse(readFileSync(textsFile, 'utf8')) as string[];
   const classifier = await TagClassifier.load(modelDir, RUNTIME);
   const run = await runRaw(classifier, texts, batch, 1000, durationMs, async () => {
     process.stdout.write('ready\n');

@@ -15,8 +15,14 @@ function seeded(seed: number): () => number {
 function tinyEncoder(): Uint8Array {
   const rand = seeded(7);
   const init = (name: string, dims: number[]) =>
-    onnx.TensorProto.create({ name, dataType: FLOAT, dims, rawData: new Uint8Array(Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, rand).buffer) });
-  const node = (opType: string, input: string[], output: string, attribute: onnx.IAttributeProto[] = []) => onnx.NodeProto.create({ opType, input, output: [output], attribute });
+    onnx.TensorProto.create({
+      name,
+      dataType: FLOAT,
+      dims,
+      rawData: new Uint8Array(Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, rand).buffer),
+    });
+  const node = (opType: string, input: string[], output: string, attribute: onnx.IAttributeProto[] = []) =>
+    onnx.NodeProto.create({ opType, input, output: [output], attribute });
   const axes = [onnx.AttributeProto.create({ name: 'axes', ints: [-1], type: onnx.AttributeProto.AttributeType.INTS })];
   const eps = onnx.TensorProto.create({ name: 'eps', dataType: FLOAT, dims: [], rawData: new Uint8Array(Float32Array.of(1e-6).buffer) });
   const nodes = [

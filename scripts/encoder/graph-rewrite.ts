@@ -136,7 +136,13 @@ export function quantizeMatMuls(g: Graph, opts: QuantizeOptions): number {
     g.addInit(`${wName}_zero`, INT8, [N], new Int8Array(N));
     const inputs = [a, `${wName}_int8`, `${wName}_scale`, `${wName}_zero`, ...(bias ? [biasName!] : [])];
     const output = bias ? add!.output![0] : mm.output![0];
-    g.replace(bias ? [mm, add!] : [mm], { name: `${mm.name || wName}_dqmm`, opType: 'DynamicQuantizeMatMul', domain: 'com.microsoft', input: inputs, output: [output] });
+    g.replace(bias ? [mm, add!] : [mm], {
+      name: `${mm.name || wName}_dqmm`,
+      opType: 'DynamicQuantizeMatMul',
+      domain: 'com.microsoft',
+      input: inputs,
+      output: [output],
+    });
     count++;
   }
   g.setOpset('com.microsoft', 1);
