@@ -55,7 +55,8 @@ const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 /** Worker knobs may be overridden from the caller's environment (to compare settings). */
 function passThrough(): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const k of ['WORKER_CONCURRENCY', 'BATCH_MAX_SIZE', 'BATCH_MAX_WAIT_MS']) if (process.env[k]) out[k] = process.env[k]!;
+  for (const k of ['WORKER_CONCURRENCY', 'BATCH_MAX_SIZE', 'BATCH_MAX_WAIT_MS', 'BATCH_MAX_TOKENS', 'PREDICTION_CACHE_SIZE'])
+    if (process.env[k]) out[k] = process.env[k]!;
   if (process.env.BENCH_CHILD_NODE_OPTIONS) out.NODE_OPTIONS = process.env.BENCH_CHILD_NODE_OPTIONS;
   return out;
 }

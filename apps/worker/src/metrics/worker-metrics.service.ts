@@ -30,8 +30,19 @@ export class WorkerMetricsService implements OnApplicationBootstrap, OnApplicati
 
   /** Per job (JobTimings): the three parts of its time on the worker, apart. */
   readonly queueWait = timeHistogram(this.registry, 'tagserve_worker_job_queue_wait_seconds', 'Time a job waited in Redis until this worker took it');
-  readonly batchWait = timeHistogram(this.registry, 'tagserve_worker_job_batch_wait_seconds', "Time a job's texts waited in the micro-batcher before their inference started");
+  readonly batchWait = timeHistogram(
+    this.registry,
+    'tagserve_worker_job_batch_wait_seconds',
+    "Time a job's texts waited in the micro-batcher before their inference started",
+  );
   readonly modelTime = timeHistogram(this.registry, 'tagserve_worker_job_model_seconds', "Model time of the inferences that held a job's texts");
+
+  readonly cacheLookups = new Counter({
+    name: 'tagserve_prediction_cache_lookups_total',
+    help: 'Prediction cache lookups by result (hit: answered without the model); none when PREDICTION_CACHE_SIZE=0',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
 
   readonly jobs = new Counter({
     name: 'tagserve_worker_jobs_total',

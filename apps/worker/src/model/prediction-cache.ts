@@ -22,6 +22,7 @@ export class PredictionCache<R> {
   private readonly entries = new Map<string, R>();
   private chars = 0;
   readonly counts: CacheCounts = { hits: 0, misses: 0, evictions: 0 };
+  private readonly lookupListeners: ((hit: boolean) => void)[] = [];
 
   constructor(readonly options: PredictionCacheOptions) {
     if (!(options.maxEntries >= 1) || !(options.maxChars >= 1)) throw new Error('PredictionCache: maxEntries and maxChars must be >= 1');
@@ -35,9 +36,15 @@ export class PredictionCache<R> {
     return this.chars;
   }
 
+  /** Told of every get(): true for a hit (for the metrics). */
+  onLookup(listener: (hit: boolean) => void): void {
+    this.lookupListeners.push(listener);
+  }
+
   /** The cached result (now the most recently used), or undefined; counted as a hit or a miss. */
   get(text: string): R | undefined {
     const value = this.entries.get(text);
+    for (const listener of this.lookupListeners) listener(value !== undefined);
     if (value === undefined) {
       this.counts.misses++;
       return undefined;
