@@ -18,14 +18,12 @@ const Port = () => (target: object, key: string) => {
   Max(65535)(target, key);
 };
 
-const Int =
-  (min: number, max = Number.MAX_SAFE_INTEGER) =>
-  (target: object, key: string) => {
-    toNumber()(target, key);
-    IsInt()(target, key);
-    Min(min)(target, key);
-    Max(max)(target, key);
-  };
+const Int = (min: number, max = Number.MAX_SAFE_INTEGER) => (target: object, key: string) => {
+  toNumber()(target, key);
+  IsInt()(target, key);
+  Min(min)(target, key);
+  Max(max)(target, key);
+};
 
 /**
  * Every setting of the gateway and the worker: one class is both the schema and the type (the

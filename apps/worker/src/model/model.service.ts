@@ -7,7 +7,7 @@ import { InferenceBatcher } from './inference-batcher';
 import { PredictionCache } from './prediction-cache';
 import { loadServedModel, ServedModel } from './served-model';
 
-/** Characters of text the cache may hold per entry on average (course texts: ~260; longer ones just evict sooner). */
+/** Characters of text the cache may hold per entry on average (course texts: ~140; longer ones just evict sooner). */
 const CACHE_CHARS_PER_TEXT = 1000;
 
 /**
