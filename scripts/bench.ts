@@ -227,8 +227,12 @@ async function main(): Promise<void> {
   ratios.fp32BoundMsPerText = (2 * ENCODER_MACS_PER_TOKEN * tokens.holdout) / (peak.gflops * 1e6);
   ratios.rawBatch1CpuOverBound = rawServed.batch1.cpuMs / ratios.fp32BoundMsPerText;
 
+  // Other tenants' CPU during the load phases: above ~50 % of one core the wall-clock columns (texts/s, ms) say more about them than about tagserve.
+  const others = rows.map((r) => r.cpu?.others ?? 0);
+  const busiest = Math.max(0, ...others);
   const out = [
     '',
+    busiest > 50 ? `WARNING: other processes used up to ${busiest} % CPU during the load phases: compare the CPU ms per text, not texts/s or latencies` : '',
     `holdout texts: ${TEXTS.length}, ${fmt(tokens.holdout, 1)} tokens per text (the short extra: ${fmt(tokens.short, 1)}); model CPU ms/text = CPU of the process(es) running the model per text`,
     phaseTable(rows),
     '',
