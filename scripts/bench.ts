@@ -23,7 +23,7 @@ import { parseArgs } from 'node:util';
 import { TagClassifier } from '@tagserve/model';
 import { Stack } from '../test/support/stack';
 import { freePort } from '../test/support/redis-server';
-import { materializeStore, pushToTempStore, tempDir, trainTfidfHead, type ServedModel } from './bench/artifacts';
+import { materializeStore, pushToTempStore, removeTempDirs, tempDir, trainTfidfHead, type ServedModel } from './bench/artifacts';
 import { latencyOf, runLoad, type LoadResult } from './bench/load';
 import { statusKb } from './bench/proc-stats';
 import { rawInProcesses, runRaw, startBareServer } from './bench/raw';
@@ -254,9 +254,10 @@ async function main(): Promise<void> {
 }
 
 main().then(
-  () => process.exit(0),
+  () => (removeTempDirs(), process.exit(0)),
   (err) => {
     console.error(err);
+    removeTempDirs();
     process.exit(1);
   },
 );

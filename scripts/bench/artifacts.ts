@@ -1,6 +1,6 @@
 /** The models the bench serves, each as a DVC store + pointer a worker can be started on (MODEL_DVC_FILE, DVC_STORE_DIR). */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { materialize, pushDirectory, writeDvcFile } from '@tagserve/dvc-store';
@@ -15,8 +15,17 @@ export interface ServedModel {
   storeDir: string;
 }
 
+const made: string[] = [];
+
 export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `tagserve-bench-${prefix}-`));
+  const dir = mkdtempSync(join(tmpdir(), `tagserve-bench-${prefix}-`));
+  made.push(dir);
+  return dir;
+}
+
+/** Removes every directory tempDir made. */
+export function removeTempDirs(): void {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
 export async function materializeStore(label: string, dvcFile: string, storeDir: string): Promise<ServedModel> {
