@@ -77,9 +77,16 @@ async function raw(model: ServedModel, texts: string[], label: string, batches =
   return { rows, batch1 };
 }
 
-/** Starts a stack serving `model` with `workers` workers; runs `phases`; stops it. */
-async function withStack(model: ServedModel, workerCounts: number[], phases: (workers: number) => [number, number][]): Promise<Map<string, LoadResult>> {
-  const results = new Map<string, LoadResult>();
+interface StackRun {
+  /** By `<workers>/<clients>/<texts per request>`. */
+  loads: Map<string, LoadResult>;
+  workerPeakRssKiB: number;
+}
+
+/** Starts a stack serving `model`, grows it to each of `workerCounts` workers in turn and runs `phases` (clients, texts per request); stops it. */
+async function withStack(model: ServedModel, texts: string[], workerCounts: number[], phases: (workers: number) => [number, number][]): Promise<StackRun> {
+  const loads = new Map<string, LoadResult>();
+  let workerPeakRssKiB = NaN;
   const stack = await Stack.create({
     NODE_ENV: 'production',
     LOG_LEVEL: 'warn',
@@ -103,25 +110,22 @@ async function withStack(model: ServedModel, workerCounts: number[], phases: (wo
       const pids: Record<string, number> = { api: stack.api!.child.pid!, redis: stack.redis.pid! };
       stack.workers.forEach((w, i) => (pids[`worker${i + 1}`] = w.child.pid!));
       for (const [clients, textsPerRequest] of phases(workers)) {
-        const r = await runLoad({ port: stack.port, texts: TEXTS, clients, textsPerRequest, warmupMs: WARMUP_MS, durationMs: DURATION_MS, pids, metricsPorts });
-        results.set(`${workers}/${clients}/${textsPerRequest}`, r);
+        const r = await runLoad({ port: stack.port, texts, clients, textsPerRequest, warmupMs: WARMUP_MS, durationMs: DURATION_MS, pids, metricsPorts });
+        loads.set(`${workers}/${clients}/${textsPerRequest}`, r);
         log(
           `${model.label}, ${workers} worker(s), ${clients} clients × ${textsPerRequest}: ${fmt(r.textsPerSec)} texts/s, p50 ${fmt(r.latency.p50, 2)} ms, cpu ${JSON.stringify(r.cpu)}`,
         );
       }
     }
-    results.set('rssKiB', { textsPerSec: statusKb(stack.workers[0].child.pid!, 'VmHWM') } as LoadResult);
+    workerPeakRssKiB = statusKb(stack.workers[0].child.pid!, 'VmHWM');
   } finally {
     await stack.stop();
   }
-  return results;
+  return { loads, workerPeakRssKiB };
 }
 
-let TEXTS: string[] = [];
-
 async function main(): Promise<void> {
-  const holdout = await loadHoldout(opts.holdout);
-  TEXTS = holdout.texts;
+  const TEXTS = (await loadHoldout(opts.holdout)).texts;
   const shipped = await materializeStore('shipped', join(ROOT, 'stores/model.dvc'), join(ROOT, 'stores/blob'));
   let served = shipped;
   if (opts['encoder-onnx']) {
@@ -174,7 +178,7 @@ async function main(): Promise<void> {
   }
 
   // The stack.
-  const e2e = await withStack(served, [1, 2], (workers) =>
+  const stackRun = await withStack(served, TEXTS, [1, 2], (workers) =>
     workers === 1
       ? [
           [1, 1],
@@ -193,15 +197,18 @@ async function main(): Promise<void> {
 
   // The char TF-IDF-only head, same stack.
   let tfidf: Map<string, LoadResult> | undefined;
+  const e2e = stackRun.loads;
   if (!opts['no-tfidf']) {
     const dir = join(tempDir('tfidf'), 'model');
     await trainTfidfHead(join(shipped.dir, 'encoder'), opts.dataset!, opts.holdout || process.env.HOLDOUT_CSV || COURSE_HOLDOUT, dir);
     const model = await pushToTempStore('char TF-IDF-only head', dir);
     rows.push(...(await raw(model, TEXTS, model.label, [1])).rows);
-    tfidf = await withStack(model, [1], () => [
-      [1, 1],
-      [64, 1],
-    ]);
+    tfidf = (
+      await withStack(model, TEXTS, [1], () => [
+        [1, 1],
+        [64, 1],
+      ])
+    ).loads;
     for (const key of ['1/1/1', '1/64/1']) rows.push(loadRow(`stack, 1 worker, ${model.label}`, tfidf.get(key)!, ['worker1']));
   }
 
@@ -209,8 +216,9 @@ async function main(): Promise<void> {
   const raw1 = rawServed.rows[0];
   const rawBest = Math.max(...rawServed.rows.map((r) => r.textsPerSec));
   const one64 = e2e.get('1/64/1')!;
-  const ENCODER_MACS_PER_TOKEN = macsPerToken(encoderOnnxFile(join(served.dir, 'encoder'))).macs;
+  const encoderMacsPerToken = macsPerToken(encoderOnnxFile(join(served.dir, 'encoder'))).macs;
   const peak = fp32PeakGflops();
+  const fp32BoundMsPerText = (2 * encoderMacsPerToken * tokens.holdout) / (peak.gflops * 1e6);
   const ratios = {
     tokensPerText: tokens.holdout,
     e2eOneWorker64OverRawBest: one64.textsPerSec / rawBest,
@@ -221,11 +229,9 @@ async function main(): Promise<void> {
     bareOverRawBatch1P50Ms: bareResults[0].latency.p50 - (raw1.p50 ?? NaN),
     servedOverShippedRawCpu: served === shipped ? 1 : rawShipped.batch1.cpuMs / rawServed.batch1.cpuMs,
     tfidfOverEncoder64: tfidf ? tfidf.get('1/64/1')!.textsPerSec / one64.textsPerSec : NaN,
-    fp32BoundMsPerText: NaN,
-    rawBatch1CpuOverBound: NaN,
+    fp32BoundMsPerText,
+    rawBatch1CpuOverBound: rawServed.batch1.cpuMs / fp32BoundMsPerText,
   };
-  ratios.fp32BoundMsPerText = (2 * ENCODER_MACS_PER_TOKEN * tokens.holdout) / (peak.gflops * 1e6);
-  ratios.rawBatch1CpuOverBound = rawServed.batch1.cpuMs / ratios.fp32BoundMsPerText;
 
   // Other tenants' CPU during the load phases: above ~50 % of one core the wall-clock columns (texts/s, ms) say more about them than about tagserve.
   const others = rows.map((r) => r.cpu?.others ?? 0);
@@ -239,16 +245,16 @@ async function main(): Promise<void> {
     `stack 1 worker at 64 clients / raw best (${served.label}): ${fmt(ratios.e2eOneWorker64OverRawBest, 2)}  (target >= 0.9: ${verdict(ratios.e2eOneWorker64OverRawBest >= 0.9)})`,
     `2 workers / 1 worker at 64 clients: ${fmt(ratios.twoWorkersOverOne64, 2)}x  (target >= 1.7: ${verdict(ratios.twoWorkersOverOne64 >= 1.7)}); with ${BATCH} texts per request ${fmt(ratios.twoWorkersOverOne64Big, 2)}x; the machine's ceiling (raw loop, 2 processes / 1) ${fmt(ratios.twoRawProcessesOverOne, 2)}x`,
     `added p50 at 1 client, stack - bare server: +${fmt(ratios.addedP50OverBareMs, 2)} ms  (target <= 3 ms: ${verdict(ratios.addedP50OverBareMs <= 3)}); bare server - raw batch 1: +${fmt(ratios.bareOverRawBatch1P50Ms, 2)} ms`,
-    `raw batch 1, CPU ms per text / fp32 FLOP bound (${fmt(ENCODER_MACS_PER_TOKEN / 1e6, 2)} M MAC per token, ${peak.isa} ${fmt(peak.ghz, 2)} GHz = ${fmt(peak.gflops)} GFLOP/s: ${fmt(ratios.fp32BoundMsPerText, 2)} ms): ${fmt(ratios.rawBatch1CpuOverBound, 2)}  (target <= 2: ${verdict(ratios.rawBatch1CpuOverBound <= 2)})`,
+    `raw batch 1, CPU ms per text / fp32 FLOP bound (${fmt(encoderMacsPerToken / 1e6, 2)} M MAC per token, ${peak.isa} ${fmt(peak.ghz, 2)} GHz = ${fmt(peak.gflops)} GFLOP/s: ${fmt(ratios.fp32BoundMsPerText, 2)} ms): ${fmt(ratios.rawBatch1CpuOverBound, 2)}  (target <= 2: ${verdict(ratios.rawBatch1CpuOverBound <= 2)})`,
     served === shipped ? '' : `raw batch 1 CPU per text, shipped / ${served.label}: ${fmt(ratios.servedOverShippedRawCpu, 2)}x`,
     tfidf ? `what the encoder costs: TF-IDF-only head / ${served.label}, stack 1 worker at 64 clients: ${fmt(ratios.tfidfOverEncoder64, 2)}x the texts/s` : '',
-    `worker peak RSS ${fmt(e2e.get('rssKiB')!.textsPerSec / 1024)} MiB; %cpu = percent of one core (from /proc/<pid>/stat), others = the rest of the host; ${cpus().length} cores`,
+    `worker peak RSS ${fmt(stackRun.workerPeakRssKiB / 1024)} MiB; %cpu = percent of one core (from /proc/<pid>/stat), others = the rest of the host; ${cpus().length} cores`,
     '',
   ].join('\n');
   process.stdout.write(out);
   if (opts.json) {
     const settings = { durationS: DURATION_MS / 1000, warmupS: WARMUP_MS / 1000, cpus: cpus().length, node: process.version, env: passThrough() };
-    writeFileSync(opts.json, JSON.stringify({ settings, tokens, rows, ratios }, null, 2) + '\n');
+    writeFileSync(opts.json, JSON.stringify({ settings, tokens, rows, ratios, workerPeakRssKiB: stackRun.workerPeakRssKiB }, null, 2) + '\n');
     log(`figures written to ${opts.json}`);
   }
 }
