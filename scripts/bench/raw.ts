@@ -9,6 +9,7 @@ import { createServer } from 'node:http';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { TagClassifier } from '@tagserve/model';
+import { takeByTokenBudget } from '../../apps/worker/src/model/token-budget';
 
 const ROOT = join(__dirname, '..', '..');
 const RUNTIME = { intraOpThreads: 1, interOpThreads: 1 };
@@ -20,7 +21,14 @@ export interface RawRun {
   cpuMs: number;
 }
 
-/** `warmupMs` of warm-up, then `beforeMeasuring`, then `durationMs` of batches of `batch` texts cycling `texts`. */
+/** Texts waiting when batches are formed by a token budget: what 64 clients keep queued. */
+const BUDGET_BACKLOG = 64;
+
+/**
+ * `warmupMs` of warm-up, then `beforeMeasuring`, then `durationMs` of batches of `batch` texts
+ * cycling `texts`; with `maxBatchTokens`, batches are taken from a backlog of 64 texts the way
+ * the worker does with BATCH_MAX_TOKENS (at most `batch` texts).
+ */
 export async function runRaw(
   classifier: TagClassifier,
   texts: string[],
@@ -28,9 +36,15 @@ export async function runRaw(
   warmupMs: number,
   durationMs: number,
   beforeMeasuring: () => Promise<void> = async () => undefined,
+  maxBatchTokens?: number,
 ): Promise<RawRun> {
   let next = 0;
-  const take = () => Array.from({ length: batch }, () => texts[next++ % texts.length]);
+  const backlog: { text: string }[] = [];
+  const take = (): string[] => {
+    if (!maxBatchTokens) return Array.from({ length: batch }, () => texts[next++ % texts.length]);
+    while (backlog.length < BUDGET_BACKLOG) backlog.push({ text: texts[next++ % texts.length] });
+    return takeByTokenBudget(backlog, batch, maxBatchTokens).map((b) => b.text);
+  };
   const warmEnd = performance.now() + warmupMs;
   while (performance.now() < warmEnd) await classifier.predict(take());
   await beforeMeasuring();
@@ -40,9 +54,10 @@ export async function runRaw(
   const started = performance.now();
   while (performance.now() - started < durationMs) {
     const t0 = performance.now();
-    await classifier.predict(take());
+    const taken = take();
+    await classifier.predict(taken);
     latencies.push(performance.now() - t0);
-    count += batch;
+    count += taken.length;
   }
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpu0);
