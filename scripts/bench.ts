@@ -204,13 +204,13 @@ async function main(): Promise<void> {
           [64, BATCH],
         ],
   );
+  const e2e = stackRun.loads;
   const stackRow = (key: string, label: string) => loadRow(label, e2e.get(key)!, ['worker1', 'worker2']);
   for (const key of ['1/1/1', '1/8/1', '1/64/1', '1/64/16']) rows.push(stackRow(key, `stack, 1 worker, ${served.label}`));
   for (const key of ['2/64/1', '2/64/16']) rows.push(stackRow(key, `stack, 2 workers, ${served.label}`));
 
   // The char TF-IDF-only head, same stack.
   let tfidf: Map<string, LoadResult> | undefined;
-  const e2e = stackRun.loads;
   if (!opts['no-tfidf']) {
     const dir = join(tempDir('tfidf'), 'model');
     await trainTfidfHead(join(shipped.dir, 'encoder'), opts.dataset!, opts.holdout || process.env.HOLDOUT_CSV || COURSE_HOLDOUT, dir);
