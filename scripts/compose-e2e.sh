@@ -4,7 +4,8 @@
 #   build both images (timed, sizes reported) -> up with 3 workers (cold start to healthy timed)
 #   -> POST /predict answers natural-language-processing -> concurrent requests are spread over
 #   more than one worker -> scale 3 -> 1 -> 3 -> SIGTERM one worker under load, no request fails
-#   -> Redis unreachable from the frontend network -> containers run as non-root -> summary.
+#   -> Redis unreachable from the frontend network -> containers run as non-root -> model rollout
+#   to stores/model-b.dvc and rollback under load (scripts/rollout.sh) -> summary.
 # The stack always goes away at the end (down -v), with every container's logs dumped on failure.
 #
 #   npm run test:compose          (or: bash scripts/compose-e2e.sh)
@@ -17,6 +18,8 @@
 #   E2E_KILL_LOAD_SECONDS=10      duration of the load during which one worker gets SIGTERM
 #   E2E_KILL_LOAD_CONCURRENCY=8   concurrent clients of that load (capped at E2E_KILL_LOAD_MAX requests)
 #   E2E_KILL_LOAD_MAX=5000
+#   E2E_ROLLOUT_LOAD_CONCURRENCY=6  clients (3 texts a request) during the model rollout and rollback
+#   E2E_ROLLOUT_LOAD_MAX=100000
 #   E2E_BUILD_TIMEOUT=1800        seconds allowed for `compose build`
 #   E2E_READY_TIMEOUT=240         seconds allowed for the stack to become healthy
 #   E2E_KEEP=1                    leave the stack running (no down -v) for debugging
@@ -31,6 +34,8 @@ SPREAD_CONCURRENCY=${E2E_SPREAD_CONCURRENCY:-8}
 KILL_LOAD_SECONDS=${E2E_KILL_LOAD_SECONDS:-10}
 KILL_LOAD_CONCURRENCY=${E2E_KILL_LOAD_CONCURRENCY:-8}
 KILL_LOAD_MAX=${E2E_KILL_LOAD_MAX:-5000}
+ROLLOUT_LOAD_CONCURRENCY=${E2E_ROLLOUT_LOAD_CONCURRENCY:-6}
+ROLLOUT_LOAD_MAX=${E2E_ROLLOUT_LOAD_MAX:-100000}
 BUILD_TIMEOUT=${E2E_BUILD_TIMEOUT:-1800}
 READY_TIMEOUT=${E2E_READY_TIMEOUT:-240}
 IMAGE_TAG=${E2E_IMAGE_TAG:-e2e}
@@ -199,22 +204,48 @@ const deadline = Date.now() + Number(maxSeconds) * 1000;
 const topics = ['transformers for text classification', 'object detection with convolutional networks',
   'serving models with kubernetes and CI/CD', 'a curated list of resources', 'graph neural networks',
   'speech recognition with attention', 'monitoring data drift in production', 'image segmentation'];
-let sent = 0, ok = 0, failed = 0;
-const codes = {}, latencies = [];
+// LOAD_TEXTS=k: k texts a request, from the fixed topics (so each text's answer can be compared
+// across requests); LOAD_TRACE=<file>: one "<sent at ms> <model version>" line per answer;
+// LOAD_STOP_FILE=<file>: clients stop once it exists.
+const textsPerRequest = Number(process.env.LOAD_TEXTS || 1);
+const stopFile = process.env.LOAD_STOP_FILE;
+const fs = require('fs');
+let sent = 0, ok = 0, failed = 0, headerMismatch = 0, mixed = 0;
+const codes = {}, latencies = [], versions = {}, trace = [], reference = new Map();
 const started = Date.now();
+// Largest log-probability gap between two answers for one text (padding moves float32 logits by ~1e-6).
+const logGap = (a, b) => Math.max(...Object.keys(a).map((k) => Math.abs(Math.log(a[k]) - Math.log(b[k]))));
 async function one(i) {
   const t0 = performance.now();
+  const sentAt = Date.now();
+  const texts = textsPerRequest === 1 ? [`Request ${i}: ${topics[i % topics.length]}.`]
+    : Array.from({ length: textsPerRequest }, (_, j) => `${topics[(i + j) % topics.length]}.`);
   let code;
   try {
     const res = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ texts: [{ text: `Request ${i}: ${topics[i % topics.length]}.` }] }),
+      body: JSON.stringify({ texts: texts.map((text) => ({ text })) }),
       signal: AbortSignal.timeout(60000),
     });
     const body = await res.json().catch(() => null);
     code = String(res.status);
-    if (res.status === 200 && body?.data?.predictions?.length === 1) ok++; else failed++;
+    if (res.status === 200 && body?.data?.predictions?.length === texts.length) ok++; else failed++;
+    const version = body?.data?.model_version;
+    if (res.status === 200) {
+      versions[version] = (versions[version] || 0) + 1;
+      trace.push(`${sentAt} ${version}`);
+      if (res.headers.get('x-model-version') !== version) headerMismatch++;
+      // A request answered by two versions would give some text probabilities of the other version.
+      let consistent = true;
+      for (const p of body.data.predictions) {
+        const key = `${version} ${p.input_text}`;
+        const ref = reference.get(key);
+        if (!ref) reference.set(key, p.predicted_probabilities);
+        else if (logGap(ref, p.predicted_probabilities) > 1e-3) consistent = false;
+      }
+      if (!consistent) mixed++;
+    }
   } catch (err) {
     code = err.name || 'error';
     failed++;
@@ -223,14 +254,15 @@ async function one(i) {
   latencies.push(performance.now() - t0);
 }
 async function client() {
-  while (sent < Number(maxRequests) && Date.now() < deadline) await one(sent++);
+  while (sent < Number(maxRequests) && Date.now() < deadline && !(stopFile && fs.existsSync(stopFile))) await one(sent++);
 }
 Promise.all(Array.from({ length: Number(concurrency) }, client)).then(() => {
   latencies.sort((a, b) => a - b);
   const q = (p) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] || 0);
   const seconds = (Date.now() - started) / 1000;
+  if (process.env.LOAD_TRACE) fs.writeFileSync(process.env.LOAD_TRACE, trace.join('\n') + '\n');
   console.log(JSON.stringify({ sent, ok, failed, codes, p50: q(0.5), p95: q(0.95), max: q(1),
-    seconds: Math.round(seconds * 10) / 10, rps: Math.round(sent / seconds) }));
+    seconds: Math.round(seconds * 10) / 10, rps: Math.round(sent / seconds), versions, headerMismatch, mixed }));
 });
 EOF
 # load <max requests> <concurrency> <max seconds>
@@ -418,5 +450,79 @@ for c in $(containers worker) "$redis_c"; do
 done
 if [ -z "$published" ]; then pass "no published ports on workers and redis"; else fail "published ports on:$published"; fi
 note "container uids:$uids"
+
+# ---------------------------------------------------------------------------------------------
+# 8. Model rollout and rollback under load (scripts/rollout.sh, as a user runs it)
+# ---------------------------------------------------------------------------------------------
+VERSION_A=$(awk '$1 == "-" && $2 == "md5:" { print $3; exit }' stores/model.dvc)
+VERSION_B=$(awk '$1 == "-" && $2 == "md5:" { print $3; exit }' stores/model-b.dvc)
+rollout_n=$(containers worker | wc -l)
+ms() { date +%s%3N; }
+# rollout <pointer> <output file>: prints the seconds it took; its exit status is rollout.sh's.
+rollout() {
+  local t0=$SECONDS rc=0
+  API_URL=$API timeout 600 scripts/rollout.sh -p "$PROJECT" --env-file "$TMP/e2e.env" "$1" >"$2" 2>&1 || rc=$?
+  sed 's/^/    /' "$2" >&2
+  echo $((SECONDS - t0))
+  return "$rc"
+}
+# rollout_checks <output file> <from> <to> <label>
+rollout_checks() {
+  local out=$1 from=$2 to=$3 label=$4 during after exits
+  during=$(sed -n 's/.*serving during the switch: //p' "$out")
+  after=$(sed -n 's/.*serving after: //p' "$out")
+  exits=$(grep -c 'exited 0 (drained: true)' "$out" || true)
+  if [[ "$during" == *"$from="* && "$during" == *"$to="* ]]; then pass "$label: /performance listed both versions during the switch ($during)"; else fail "$label: /performance during the switch: '$during'"; fi
+  if [[ "$after" == "$to=$rollout_n" ]]; then pass "$label: /performance lists only $to after ($after)"; else fail "$label: /performance after: '$after', expected $to=$rollout_n"; fi
+  if [ "$exits" = "$rollout_n" ]; then pass "$label: the $rollout_n old workers drained and exited 0"; else fail "$label: $exits of $rollout_n old workers drained and exited 0"; fi
+  note "$label: during the switch /performance listed: $during; after: $after; old workers drained and exited 0: $exits of $rollout_n"
+}
+log "rollout under load: $rollout_n workers of $VERSION_A -> $VERSION_B, then back"
+rm -f "$TMP/stop-load"
+LOAD_TEXTS=3 LOAD_TRACE="$TMP/rollout-trace" LOAD_STOP_FILE="$TMP/stop-load" \
+  load "$ROLLOUT_LOAD_MAX" "$ROLLOUT_LOAD_CONCURRENCY" 900 >"$TMP/rollout-load.json" &
+load_pid=$!
+sleep 3
+out_start=$(ms)
+out_s=$(rollout stores/model-b.dvc "$TMP/rollout-b.txt") && pass "rollout to $VERSION_B in ${out_s}s" || fail "scripts/rollout.sh stores/model-b.dvc failed"
+out_done=$(ms)
+sleep 3
+back_start=$(ms)
+back_s=$(rollout stores/model.dvc "$TMP/rollout-a.txt") && pass "rollback to $VERSION_A in ${back_s}s" || fail "scripts/rollout.sh stores/model.dvc failed"
+back_done=$(ms)
+sleep 3
+touch "$TMP/stop-load"
+wait "$load_pid" || true
+result=$(cat "$TMP/rollout-load.json")
+log "load during rollout and rollback: $result"
+rollout_checks "$TMP/rollout-b.txt" "$VERSION_A" "$VERSION_B" "rollout A -> B"
+rollout_checks "$TMP/rollout-a.txt" "$VERSION_B" "$VERSION_A" "rollback B -> A"
+# Versions answered in each window, by when the request was sent.
+windows=$(node -e '
+  const [file, ...t] = process.argv.slice(1); const [a, b, c, d] = t.map(Number);
+  const names = ["before", "during rollout", "on B", "during rollback", "after"], bounds = [0, a, b, c, d, Infinity];
+  const out = Object.fromEntries(names.map((n) => [n, {}]));
+  for (const line of require("fs").readFileSync(file, "utf8").split("\n").filter(Boolean)) {
+    const [at, v] = line.split(" "); const i = bounds.findIndex((x, k) => Number(at) >= x && Number(at) < bounds[k + 1]);
+    out[names[i]][v] = (out[names[i]][v] || 0) + 1;
+  }
+  console.log(JSON.stringify(out));' "$TMP/rollout-trace" "$out_start" "$out_done" "$back_start" "$back_done" 2>&1 || echo '{}')
+log "versions answered by window: $windows"
+window_only() { node -e 'const w=JSON.parse(process.argv[1])[process.argv[2]]||{};process.exit(Object.keys(w).join()===process.argv[3]?0:1)' "$windows" "$1" "$2"; }
+if window_only before "$VERSION_A" && window_only "on B" "$VERSION_B" && window_only after "$VERSION_A"; then
+  pass "answers switched from A to B and back (before: A only, between: B only, after: A only)"
+else
+  fail "answers did not switch cleanly: $windows"
+fi
+r_failed=$(field "$result" failed)
+if [ "$r_failed" = 0 ] && [ "$(field "$result" sent)" != 0 ]; then pass "rollout and rollback under load: $(field "$result" sent) requests, 0 failed"; else fail "rollout and rollback under load: $r_failed of $(field "$result" sent) failed: $(field "$result" codes)"; fi
+if [ "$(field "$result" mixed)" = 0 ] && [ "$(field "$result" headerMismatch)" = 0 ]; then
+  pass "no request saw a mix of versions (X-Model-Version = data.model_version; each text's probabilities always those of the version named)"
+else
+  fail "mixed answers: $(field "$result" mixed), header/body mismatches: $(field "$result" headerMismatch)"
+fi
+note "rollout A -> B ${out_s:-?}s, rollback ${back_s:-?}s, $rollout_n workers each, under $ROLLOUT_LOAD_CONCURRENCY clients x 3 texts: sent $(field "$result" sent), failed $r_failed, mixed $(field "$result" mixed), p50 $(field "$result" p50) ms, p95 $(field "$result" p95) ms, max $(field "$result" max) ms"
+note "versions answered by window (A=$VERSION_A, B=$VERSION_B): $windows"
+check_predict "after rollback"
 
 [ "${#FAILURES[@]}" -eq 0 ]

@@ -9,7 +9,9 @@
  *       the default) must answer 200 within HEALTHCHECK_TIMEOUT_MS (default 3000).
  *   node scripts/healthcheck.js worker
  *       $WORKER_HEARTBEAT_FILE must exist and be fresher than 3 x WORKER_HEARTBEAT_MS. The worker
- *       writes it once its model is loaded, refreshes it every WORKER_HEARTBEAT_MS and removes it
+ *       writes it once its model is loaded, refreshes it every WORKER_HEARTBEAT_MS while it does its
+ *       job (consuming, no job stuck past WORKER_MAX_JOB_MS, no fetch loop stalled past
+ *       WORKER_STALL_MS while jobs wait; the worker logs why it withholds a beat) and removes it
  *       on shutdown. Defaults match libs/config/src/config.schema.ts.
  */
 const fs = require('node:fs');

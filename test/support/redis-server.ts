@@ -23,6 +23,8 @@ export interface RedisServerOptions {
   password?: string;
   /** AOF with fsync on every write, so a hard stop and restart keeps every queued job. */
   persistent?: boolean;
+  /** More redis-server arguments, e.g. ['--replicaof', '127.0.0.1', '6379']. */
+  args?: string[];
 }
 
 /**
@@ -37,17 +39,19 @@ export class RedisServer {
     readonly port: number,
     readonly password = '',
     readonly persistent = false,
+    private readonly args: string[] = [],
   ) {}
 
   static async start(options: string | RedisServerOptions = {}): Promise<RedisServer> {
-    const { password = '', persistent = false } = typeof options === 'string' ? { password: options } : options;
-    const server = new RedisServer(await freePort(), password, persistent);
+    const { password = '', persistent = false, args = [] } = typeof options === 'string' ? { password: options } : options;
+    const server = new RedisServer(await freePort(), password, persistent, args);
     await server.restart();
     return server;
   }
 
-  async restart(): Promise<void> {
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', ''];
+  /** Starts it (again) with the arguments it was created with; `args` replaces the extra ones. */
+  async restart(args = this.args): Promise<void> {
+    args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', ...args];
     args.push(...(this.persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']));
     if (this.password) args.push('--requirepass', this.password);
     this.process = spawn('redis-server', args, { stdio: 'ignore' });

@@ -2,8 +2,11 @@ import { BullModule } from '@nestjs/bullmq';
 import { HttpStatus, Module, ValidationPipe } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { APP_GUARD, APP_PIPE } from '@nestjs/core';
-import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
-import { pickSettings, producerConnection, TagserveConfigModule, TagserveConfigService } from '@tagserve/config';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { pickSettings, producerConnection, REDIS_SETTINGS, TagserveConfigModule, TagserveConfigService } from '@tagserve/config';
+import { ApiKeyGuard } from './auth/api-key.guard';
+import { ApiKeyThrottlerGuard } from './auth/api-key-throttler.guard';
+import { AuthModule } from './auth/auth.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ModelInfoModule } from './model-info/model-info.module';
@@ -17,7 +20,7 @@ import { QueueConnectionModule } from './queue/queue-connection.module';
     BullModule.forRootAsync({
       inject: [ConfigService],
       useFactory: (config: TagserveConfigService) => ({
-        connection: producerConnection(pickSettings(config, 'REDIS_HOST', 'REDIS_PORT', 'REDIS_PASSWORD', 'REDIS_DB', 'REDIS_WAIT_MS')),
+        connection: producerConnection(pickSettings(config, ...REDIS_SETTINGS, 'REDIS_WAIT_MS')),
         prefix: config.get('QUEUE_PREFIX'),
       }),
     }),
@@ -25,6 +28,7 @@ import { QueueConnectionModule } from './queue/queue-connection.module';
       inject: [ConfigService],
       useFactory: (config: TagserveConfigService) => [{ ttl: config.get('THROTTLE_TTL_MS'), limit: config.get('THROTTLE_LIMIT') }],
     }),
+    AuthModule,
     QueueConnectionModule,
     MetricsModule,
     PredictModule,
@@ -32,7 +36,9 @@ import { QueueConnectionModule } from './queue/queue-connection.module';
     HealthModule,
   ],
   providers: [
-    { provide: APP_GUARD, useClass: ThrottlerGuard },
+    // Throttle first (per key, or per IP for requests without a valid key), then authenticate.
+    { provide: APP_GUARD, useClass: ApiKeyThrottlerGuard },
+    { provide: APP_GUARD, useClass: ApiKeyGuard },
     {
       provide: APP_PIPE,
       useValue: new ValidationPipe({

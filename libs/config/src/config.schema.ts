@@ -1,5 +1,5 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsNumber, IsString, Matches, Max, Min, validateSync, ValidationError } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsNumber, IsString, Matches, Max, Min, validateSync, ValidationError } from 'class-validator';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -9,6 +9,14 @@ const toNumber = () =>
     if (typeof value !== 'string' || value.trim() === '') return value;
     const n = Number(value);
     return Number.isFinite(n) ? n : value;
+  });
+
+/** 'true'/'false' (any case) to booleans, as Joi's boolean() read them; anything else fails validation. */
+const toBoolean = () =>
+  Transform(({ value }) => {
+    if (typeof value !== 'string') return value;
+    const v = value.trim().toLowerCase();
+    return v === 'true' ? true : v === 'false' ? false : value;
   });
 
 const Port = () => (target: object, key: string) => {
@@ -24,6 +32,10 @@ const Int = (min: number, max = Number.MAX_SAFE_INTEGER) => (target: object, key
   Min(min)(target, key);
   Max(max)(target, key);
 };
+
+/** `host:port` ([v6]:port allowed), comma-separated, spaces around the commas ignored; empty = no Sentinel. */
+const SENTINEL_ADDRESS = String.raw`\s*(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):\d{1,5}\s*`;
+const SENTINEL_LIST = new RegExp(`^(|${SENTINEL_ADDRESS}(,${SENTINEL_ADDRESS})*)$`);
 
 /**
  * Every setting of the gateway and the worker: one class is both the schema and the type (the
@@ -41,7 +53,20 @@ export class TagserveConfig {
   @Port() REDIS_PORT = 6379;
   @IsString() REDIS_PASSWORD = '';
   @Int(0, 15) REDIS_DB = 0;
-  @Matches(/^[a-zA-Z0-9_-]+$/, { message: 'QUEUE_PREFIX may hold letters, digits, _ and - only' }) QUEUE_PREFIX = 'tagserve';
+  /**
+   * Sentinel: a comma-separated host:port list (empty = connect to REDIS_HOST directly). Clients
+   * ask the sentinels for the current master of REDIS_SENTINEL_NAME and follow it after a failover.
+   */
+  @Matches(SENTINEL_LIST, { message: 'REDIS_SENTINELS must be a comma-separated host:port list, or empty' })
+  REDIS_SENTINELS = '';
+  @Matches(/^[A-Za-z0-9._-]+$/, { message: 'REDIS_SENTINEL_NAME must be a Sentinel master name' }) REDIS_SENTINEL_NAME = 'mymaster';
+  @IsString() REDIS_SENTINEL_PASSWORD = '';
+  /**
+   * Letters, digits, _ and -, optionally inside a Redis Cluster hash tag (`{tagserve}`): every key
+   * then hashes to one slot, as BullMQ's multi-key scripts need on a cluster.
+   */
+  @Matches(/^(\{[a-zA-Z0-9_-]+\}|[a-zA-Z0-9_-]+)$/, { message: 'QUEUE_PREFIX may hold letters, digits, _ and - only, optionally inside {} (a Redis Cluster hash tag)' })
+  QUEUE_PREFIX = 'tagserve';
 
   // Gateway
   @IsString() HOST = '0.0.0.0';
@@ -57,8 +82,32 @@ export class TagserveConfig {
   @Int(1, 10) JOB_ATTEMPTS = 3;
   @Int(1) THROTTLE_TTL_MS = 60000;
   @Int(1) THROTTLE_LIMIT = 100000;
+  // API keys (apps/api/src/auth): comma-separated and/or a file with one per line; both empty = open API.
+  @IsString() API_KEYS = '';
+  @IsString() API_KEYS_FILE = '';
+  // With API keys set: /metrics stays open to scrapers without a key (true) or needs one (false).
+  @toBoolean() @IsBoolean() METRICS_PUBLIC = true;
+  // Node's own HTTP timeouts (its defaults: 60 s for headers, 300 s for a whole request): a client
+  // that sends a few bytes and stops must not hold a connection for minutes.
+  @Int(1000) HTTP_HEADERS_TIMEOUT_MS = 10000;
+  @Int(1000) HTTP_REQUEST_TIMEOUT_MS = 30000;
+  // The gateway's own limit on receiving a body; answered 408 in the envelope (before Node's bare 408).
+  @Int(100) HTTP_BODY_TIMEOUT_MS = 10000;
+  @Int(0) HTTP_KEEP_ALIVE_TIMEOUT_MS = 5000;
+  // On SIGTERM, how long requests in flight may finish before their connections are cut (compose gives the api 15 s).
+  @Int(0) HTTP_SHUTDOWN_DRAIN_MS = 10000;
   /** How long a request waits on Redis (connect, command) before the gateway answers 503. */
   @Int(100, 60000) REDIS_WAIT_MS = 2000;
+  /**
+   * Replicas that must hold a job before the gateway counts it as accepted (Redis WAIT after the
+   * add; 0 = off). With Sentinel, 1 means a job acknowledged by the master survives its failover.
+   */
+  @Int(0, 16) QUEUE_ADD_REPLICA_ACKS = 0;
+  /**
+   * How long the gateway's WAIT for those replicas may take; short of them, the request gets a 503.
+   * Keep it under REDIS_WAIT_MS, the connection's command timeout (a WAIT cut by it also means 503).
+   */
+  @Int(1, 10000) QUEUE_ADD_REPLICA_ACK_MS = 250;
 
   // Worker
   @IsString() MODEL_DVC_FILE = 'stores/model.dvc';
@@ -79,6 +128,10 @@ export class TagserveConfig {
   @Int(0) SHUTDOWN_GRACE_MS = 25000;
   @IsString() WORKER_HEARTBEAT_FILE = join(tmpdir(), 'tagserve-worker.alive');
   @Int(100) WORKER_HEARTBEAT_MS = 5000;
+  /** A job in the processor longer than this means a stuck model: no heartbeat (twice the gateway's 30 s wait). */
+  @Int(1000) WORKER_MAX_JOB_MS = 60000;
+  /** Taking and finishing no job this long while jobs wait and the worker has room means its fetch loop stopped: no heartbeat. */
+  @Int(1000) WORKER_STALL_MS = 15000;
   // Prometheus endpoint of each worker (0 = off: several local workers would share one port).
   @Port() WORKER_METRICS_PORT = 0;
   /** How often a worker republishes what it serves, so /performance and /args recover after Redis lost them. */
@@ -96,10 +149,19 @@ export function validateConfig(env: Record<string, unknown>): TagserveConfig {
   const given = Object.fromEntries(Object.entries(env).filter(([key, value]) => known.has(key) && value !== undefined));
   const config = plainToInstance(TagserveConfig, given, { exposeDefaultValues: true });
   const errors = validateSync(config, { forbidUnknownValues: true, stopAtFirstError: true });
-  if (errors.length > 0) throw new Error(`Invalid configuration: ${errors.flatMap(describe).join('; ')}`);
+  const problems = [...errors.flatMap(describe), ...relations(config)];
+  if (problems.length > 0) throw new Error(`Invalid configuration: ${problems.join('; ')}`);
   return config;
 }
 
 function describe(error: ValidationError): string[] {
   return Object.values(error.constraints ?? {}).map((message) => `${message} (got ${JSON.stringify(error.value)})`);
+}
+
+/** Settings that are valid alone but not together. */
+function relations(config: TagserveConfig): string[] {
+  const problems: string[] = [];
+  if (config.HTTP_HEADERS_TIMEOUT_MS > config.HTTP_REQUEST_TIMEOUT_MS) problems.push('HTTP_HEADERS_TIMEOUT_MS must not be greater than HTTP_REQUEST_TIMEOUT_MS');
+  if (config.HTTP_BODY_TIMEOUT_MS >= config.HTTP_REQUEST_TIMEOUT_MS) problems.push('HTTP_BODY_TIMEOUT_MS must be less than HTTP_REQUEST_TIMEOUT_MS');
+  return problems;
 }

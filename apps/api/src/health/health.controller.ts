@@ -1,7 +1,9 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiErrorResponses } from '../http/openapi';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
 import { SkipThrottle } from '@nestjs/throttler';
+import { HealthResponseDto } from './health-response.dto';
 import { QueueHealthIndicator } from './queue.health';
 
 @ApiTags('health')
@@ -15,14 +17,17 @@ export class HealthController {
 
   /** The process is up and serving HTTP; nothing external is consulted. */
   @Get('live')
-  @HealthCheck()
+  @ApiOkResponse({ type: HealthResponseDto })
+  @HealthCheck({ swaggerDocumentation: false }) // its 503 schema is not what the error filter answers
   live() {
     return this.health.check([]);
   }
 
   /** Ready to answer predictions: Redis reachable and at least one worker with its model loaded. */
   @Get('ready')
-  @HealthCheck()
+  @ApiOkResponse({ type: HealthResponseDto })
+  @ApiErrorResponses({ 503: 'Redis unreachable or no worker with a loaded model; `details` holds each check' })
+  @HealthCheck({ swaggerDocumentation: false })
   ready() {
     return this.health.check([() => this.queue.redis(), () => this.queue.workers()]);
   }

@@ -37,6 +37,9 @@ function describe(exception: unknown): Described {
     const body = exception.getResponse();
     if (typeof body === 'string') return { status, error: body };
     const { message, details, headers } = body as { message?: string | string[]; details?: unknown; headers?: Record<string, string> };
+    const failedChecks = (body as { status?: unknown; error?: unknown }).status === 'error' ? (body as { error?: object }).error : undefined;
+    // A failed health check (terminus): name the checks that are down.
+    if (message === undefined && failedChecks) return { status, error: `health check failed: ${Object.keys(failedChecks).join(', ') || 'unknown'}`, details };
     const error = Array.isArray(message) ? message.join('; ') : (message ?? exception.message);
     return { status, error, details: details ?? (Array.isArray(message) ? message : undefined), headers };
   }

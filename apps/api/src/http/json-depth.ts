@@ -1,12 +1,10 @@
-import type { NextFunction, Request, Response } from 'express';
-
 /** Far deeper than any valid body ({"texts": [{"text": "..."}]} is 3 levels). */
 export const MAX_JSON_DEPTH = 32;
 
 /**
  * Depth of a parsed JSON value, computed without recursion and stopping early past `limit`.
- * ValidationPipe and class-transformer walk bodies recursively, so a small body of 10k nested
- * arrays would overflow the stack there and surface as a 500.
+ * Anything that walks a body recursively (class-transformer, a recursive validator) would
+ * overflow the stack on a small body of 10k nested arrays and surface as a 500: refused first.
  */
 export function jsonDepthExceeds(value: unknown, limit: number): boolean {
   const stack: Array<[unknown, number]> = [[value, 1]];
@@ -17,12 +15,4 @@ export function jsonDepthExceeds(value: unknown, limit: number): boolean {
     for (const child of Object.values(node)) stack.push([child, depth + 1]);
   }
   return false;
-}
-
-/** Runs after the JSON parser; hands too-deep bodies to `reject` instead of the validators. */
-export function limitJsonDepth(reject: (req: Request, res: Response, error: string) => void) {
-  return (req: Request, res: Response, next: NextFunction): void => {
-    if (jsonDepthExceeds(req.body, MAX_JSON_DEPTH)) return reject(req, res, `JSON body is nested deeper than ${MAX_JSON_DEPTH} levels`);
-    next();
-  };
 }

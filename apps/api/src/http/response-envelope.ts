@@ -1,5 +1,5 @@
 import { HttpStatus } from '@nestjs/common';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 
 /** The response wrapper of the original tagifai API: message, status-code, method, timestamp, url, data. */
 export interface Envelope<T = unknown> {
@@ -32,4 +32,12 @@ export function reasonPhrase(status: number): string {
     .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
     .join(' ')
     .replace(/^Ok$/, 'OK');
+}
+
+/** An error answered by the HTTP edge itself (before Nest's filter can see it), in the same envelope. */
+export function sendError(req: Request, res: Response, status: number, error: string, options: { close?: boolean } = {}): void {
+  if (res.headersSent) return;
+  // The body was not read: keeping the connection would mean reading (or waiting for) the rest of it first.
+  if (options.close) res.setHeader('Connection', 'close');
+  res.status(status).json({ ...envelope(req, status, reasonPhrase(status)), error });
 }

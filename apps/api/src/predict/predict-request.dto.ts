@@ -1,21 +1,21 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { ArrayNotEmpty, IsArray, IsNotEmpty, IsString, Matches, ValidateNested } from 'class-validator';
 
+/**
+ * The request schema in the OpenAPI document. Validation is PredictRequestPipe's, on the parsed
+ * JSON; the configured limits (MAX_TEXTS, MAX_TEXT_LENGTH) and `additionalProperties: false` are
+ * written into this schema when the document is built (see http/openapi.ts).
+ */
 export class TextInputDto {
-  @ApiProperty({ example: 'Transfer learning with transformers for text classification.', description: 'Project title and description.' })
-  @IsString({ message: 'text must be a string' })
-  @IsNotEmpty({ message: 'text must not be empty' })
-  @Matches(/\S/, { message: 'text must not be blank' })
+  @ApiProperty({
+    example: 'Transfer learning with transformers for text classification.',
+    description: 'Project title and description: not blank, at most MAX_TEXT_LENGTH characters (code points).',
+    minLength: 1,
+    pattern: '\\S',
+  })
   text: string;
 }
 
-/** Size limits (count, length) are configurable, so PredictionLimits checks them after this shape check. */
 export class PredictRequestDto {
-  @ApiProperty({ type: [TextInputDto], description: 'Texts to tag (at most MAX_TEXTS, each at most MAX_TEXT_LENGTH characters).' })
-  @IsArray({ message: 'texts must be an array of {"text": string} objects' })
-  @ArrayNotEmpty({ message: 'texts must contain at least one item' })
-  @ValidateNested({ each: true, message: 'each item of texts must be an object like {"text": "..."}' })
-  @Type(() => TextInputDto)
+  @ApiProperty({ type: [TextInputDto], minItems: 1, description: 'Texts to tag, at most MAX_TEXTS.' })
   texts: TextInputDto[];
 }

@@ -1,7 +1,7 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { consumerConnection, pickSettings, TagserveConfigService } from '@tagserve/config';
+import { consumerConnection, pickSettings, REDIS_SETTINGS, TagserveConfigService } from '@tagserve/config';
 import { parseReply, PREDICTION_QUEUE, PredictionJobData, PredictionJobResult, PredictionReply, replyChannel } from '@tagserve/queue';
 import { Job, Queue } from 'bullmq';
 import { QueueConnection } from '../queue/queue-connection.service';
@@ -17,6 +17,8 @@ export class JobTimeoutError extends Error {}
 export class JobFailedError extends Error {}
 /** The job is gone from Redis (e.g. Redis restarted without it) or the gateway is stopping. */
 export class JobLostError extends Error {}
+/** Too few replicas confirmed the job (QUEUE_ADD_REPLICA_ACKS): a failover could lose it, so the caller retries. */
+export class JobUnreplicatedError extends Error {}
 
 interface Waiter {
   resolve: (result: PredictionJobResult) => void;
@@ -53,7 +55,7 @@ export class PredictionReplies implements OnModuleInit, OnApplicationShutdown {
     this.channel = replyChannel(config.get('QUEUE_PREFIX'), this.gatewayId);
     this.subscriber = new Redis({
       // A subscriber waits out outages (ioredis resubscribes on reconnect); the sweep covers the gap.
-      ...consumerConnection(pickSettings(config, 'REDIS_HOST', 'REDIS_PORT', 'REDIS_PASSWORD', 'REDIS_DB')),
+      ...consumerConnection(pickSettings(config, ...REDIS_SETTINGS)),
       connectionName: `tagserve-replies-${this.gatewayId}`,
       lazyConnect: true,
     });

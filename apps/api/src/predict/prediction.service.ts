@@ -8,7 +8,6 @@ import {
   Injectable,
   Logger,
   ServiceUnavailableException,
-  UnprocessableEntityException,
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { TagserveConfigService } from '@tagserve/config';
@@ -16,7 +15,8 @@ import { groupRequests, PREDICT_JOB, PREDICTION_QUEUE, PredictionJobData, Predic
 import { Queue } from 'bullmq';
 import { MetricsService } from '../metrics/metrics.service';
 import { QueueConnection } from '../queue/queue-connection.service';
-import { JobLostError, JobTimeoutError, PredictionReplies } from './prediction-replies';
+import { ReplicaAcks } from '../queue/replica-acks';
+import { JobLostError, JobTimeoutError, JobUnreplicatedError, PredictionReplies } from './prediction-replies';
 
 /** How stale the gateway's view of the queue depth may be; adds in between are counted locally. */
 const WAITING_REFRESH_MS = 100;
@@ -42,7 +42,6 @@ export class PredictionService {
   private readonly logger = new Logger(PredictionService.name);
   private readonly timeoutMs: number;
   private readonly maxTexts: number;
-  private readonly maxTextLength: number;
   private readonly maxWaiting: number;
   private waiting = { count: 0, readAt: 0 };
   private waitingRead?: Promise<number>;
@@ -54,25 +53,12 @@ export class PredictionService {
     private readonly replies: PredictionReplies,
     private readonly metrics: MetricsService,
     private readonly connection: QueueConnection,
+    private readonly replicaAcks: ReplicaAcks,
     @Inject(ConfigService) config: TagserveConfigService,
   ) {
     this.timeoutMs = config.get('PREDICT_TIMEOUT_MS');
     this.maxTexts = config.get('MAX_TEXTS');
-    this.maxTextLength = config.get('MAX_TEXT_LENGTH');
     this.maxWaiting = config.get('QUEUE_MAX_WAITING');
-  }
-
-  /** The configurable limits, checked after the DTO has validated the shape. */
-  assertWithinLimits(texts: string[]): void {
-    if (texts.length > this.maxTexts) {
-      throw new UnprocessableEntityException(`texts must contain at most ${this.maxTexts} items (got ${texts.length})`);
-    }
-    const tooLong = texts.findIndex((text) => text.length > this.maxTextLength);
-    if (tooLong >= 0) {
-      throw new UnprocessableEntityException(
-        `texts[${tooLong}].text must be at most ${this.maxTextLength} characters (got ${texts[tooLong].length})`,
-      );
-    }
   }
 
   /**
@@ -105,6 +91,7 @@ export class PredictionService {
       // Listening before the job exists: a fast worker's reply cannot arrive before its waiter.
       return { id, data, requests, outcome: this.replies.wait(id, this.timeoutMs) };
     });
+    const generation = this.connection.generation;
     try {
       // Bounded: Redis dropping between the check and the add must give a 503, not a request that hangs.
       // addBulk is a MULTI transaction: worth it for several jobs, not for the usual one.
@@ -127,9 +114,28 @@ export class PredictionService {
       // Whatever goes wrong while answering, every request of the job gets an answer (settled promises ignore the rest).
       this.answer(job).catch((err) => job.requests.forEach((request) => request.reject(err)));
     }
+    if (this.replicaAcks.wanted > 0) void this.confirmReplicated(jobs, generation);
   }
 
-  /** Waits for one job and hands each of its requests its own slice of the predictions. */
+  /**
+   * Jobs too few replicas confirmed get a 503 unless their answer came first: a failover now
+   * could lose them, and the client's retry is safe (predictions are idempotent; the job, still
+   * queued, may run for nothing). Accepted then means replicated, so a failover loses no accepted job.
+   */
+  private async confirmReplicated(jobs: QueuedJob[], generation: number): Promise<void> {
+    const started = performance.now();
+    const confirmed = await this.replicaAcks.confirm(generation);
+    this.metrics.replicaAckWait.observe({ confirmed: String(confirmed) }, (performance.now() - started) / 1000);
+    if (confirmed) return;
+    const message = `the queue's replicas did not confirm the job within the time allowed (${this.replicaAcks.wanted} wanted), retry shortly`;
+    for (const job of jobs) this.replies.cancel(job.id, new JobUnreplicatedError(`Prediction job ${job.id} not accepted: ${message}`));
+  }
+
+  /**
+   * Waits for one job and hands each of its requests its own slice of the predictions. A job's
+   * result comes whole from one worker (one attempt), so each request is answered by one model
+   * version, whichever requests shared its job.
+   */
   private async answer(job: QueuedJob): Promise<void> {
     const { id: jobId, requests } = job;
     for (const { requestId, texts } of requests) this.logger.debug?.({ msg: 'job queued', requestId, jobId, texts: texts.length });
@@ -142,6 +148,7 @@ export class PredictionService {
       return;
     }
     this.metrics.predictedTexts.inc(job.data.texts.length);
+    this.metrics.observePredictions(result.modelVersion, result.predictions);
     this.metrics.jobQueueWait.observe(result.timings.queueMs / 1000);
     this.metrics.jobBatchWait.observe(result.timings.batchWaitMs / 1000);
     this.metrics.jobModelTime.observe(result.timings.modelMs / 1000);
@@ -161,6 +168,10 @@ export class PredictionService {
       // The job stays queued and will still be processed; the caller learns its id.
       this.logger.warn({ msg: 'prediction timed out', requestIds, jobId, timeoutMs: this.timeoutMs });
       return new GatewayTimeoutException({ message: `Prediction job ${jobId} did not finish within ${this.timeoutMs} ms`, details: { jobId } });
+    }
+    if (err instanceof JobUnreplicatedError) {
+      this.logger.warn({ msg: 'prediction not replicated', requestIds, jobId, err: message });
+      return new ServiceUnavailableException({ message, headers: { 'Retry-After': '1' } });
     }
     if (err instanceof JobLostError) {
       this.logger.warn({ msg: 'prediction lost', requestIds, jobId, err: message });

@@ -19,6 +19,8 @@ export class QueueConnection implements OnModuleInit {
   private readonly waitMs: number;
   private lastError?: string;
   private connected?: Redis;
+  /** Counts the connection's (re)connects: commands sent in one generation all went to the same server. */
+  generation = 0;
 
   constructor(
     @InjectQueue(PREDICTION_QUEUE) private readonly queue: Queue,
@@ -33,7 +35,12 @@ export class QueueConnection implements OnModuleInit {
       if (err.message !== this.lastError) this.logger.error({ msg: 'redis connection error', err: err.message });
       this.lastError = err.message;
     });
-    void this.queue.client.then((client) => (this.connected = client as unknown as Redis)).catch(() => undefined);
+    void this.queue.client
+      .then((client) => {
+        this.connected = client as unknown as Redis;
+        this.connected.on('ready', () => this.generation++);
+      })
+      .catch(() => undefined);
   }
 
   /** True while the connection is up: callers that can do without Redis (metrics) skip it otherwise. */

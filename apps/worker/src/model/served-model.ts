@@ -6,6 +6,7 @@ import type { Prediction } from '@tagserve/model/types';
 import { resolve } from 'node:path';
 import type { ClassifierInfo } from './inference-thread.protocol';
 import { ModelThread } from './model-thread';
+import { stopOnThreadDeath } from './thread-death';
 
 /** The classifier this worker serves, with the DVC hash that identifies the artifact. */
 export abstract class ServedModel {
@@ -50,14 +51,7 @@ export async function loadServedModel(config: ModelConfig, logger: Logger): Prom
       await classifier.warmUp();
       return classifier;
     })(),
-    ModelThread.start(artifactDir, runtime, (err) => {
-      // A worker without its model cannot serve: stop (draining what can be answered) and let the
-      // orchestrator restart it; jobs it held go back to the queue through the stalled check.
-      logger.fatal({ msg: 'inference thread died, stopping the worker', err: err.message });
-      // The graceful shutdown ends with process.exit(0); the exit code must still say it failed.
-      process.once('exit', () => (process.exitCode = 1));
-      process.kill(process.pid, 'SIGTERM');
-    }),
+    ModelThread.start(artifactDir, runtime, stopOnThreadDeath(logger)),
   ]);
   logger.log({ msg: 'model loaded and warmed up', version: out.md5, labels: thread.info.labels, ms: Date.now() - started });
   return {

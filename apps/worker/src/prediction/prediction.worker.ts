@@ -1,15 +1,19 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { consumerConnection, pickSettings, TagserveConfigService } from '@tagserve/config';
-import { ModelInfo, modelInfoKey, PREDICTION_QUEUE, PredictionJobData, PredictionJobResult, PredictionReply } from '@tagserve/queue';
+import { consumerConnection, pickSettings, REDIS_SETTINGS, TagserveConfigService } from '@tagserve/config';
+import { PREDICTION_QUEUE, PredictionJobData, PredictionJobResult, PredictionReply } from '@tagserve/queue';
 import { Job, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
+import { livenessProblem } from '../health/worker-liveness';
 import { WorkerMetricsService } from '../metrics/worker-metrics.service';
 import { ModelService } from '../model/model.service';
+import { ModelPresence } from './model-presence';
 import { PredictionProcessor, WORKER_ID } from './prediction.processor';
 
 /** After the grace period and a forced close, how long shutdown may still wait on Redis (it may be down). */
 const CLOSE_BOUND_MS = 5000;
+/** How long a SIGTERM waits for Redis to drop this worker's entry before draining anyway (it expires by itself after 3 beats). */
+const WITHDRAW_BOUND_MS = 1000;
 
 /**
  * The BullMQ worker of this process, built with BullMQ's public API and started explicitly by
@@ -23,9 +27,17 @@ export class PredictionWorker implements BeforeApplicationShutdown {
   private readonly logger = new Logger(PredictionWorker.name);
   private worker?: Worker<PredictionJobData, PredictionJobResult>;
   private client?: Redis;
-  private infoTimer?: NodeJS.Timeout;
+  private presence?: ModelPresence;
+  /**
+   * The liveness check's own connection: on the worker's connection its read would queue behind
+   * the commands in flight, and a stuck command would hide why the worker is stuck.
+   */
+  private probe?: Redis;
   private lastError?: string;
   private closing = false;
+  /** Jobs inside the processor and when each went in, for the liveness check. */
+  private readonly jobStarts = new Map<string, number>();
+  private lastProgressAt = Date.now();
 
   constructor(
     @Inject(ConfigService) private readonly config: TagserveConfigService,
@@ -38,8 +50,12 @@ export class PredictionWorker implements BeforeApplicationShutdown {
   async start(): Promise<void> {
     const concurrency = this.config.get('WORKER_CONCURRENCY');
     const stalledIntervalMs = this.config.get('STALLED_INTERVAL_MS');
+    const connection = consumerConnection(pickSettings(this.config, ...REDIS_SETTINGS));
+    // Fails fast: a check that cannot reach Redis is a failed check, not one that waits.
+    this.probe = new Redis({ ...connection, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectionName: `tagserve-liveness-${WORKER_ID}` });
+    this.probe.on('error', () => undefined); // the worker's own connection reports Redis errors
     const worker = new Worker<PredictionJobData, PredictionJobResult>(PREDICTION_QUEUE, (job) => this.handle(job), {
-      connection: consumerConnection(pickSettings(this.config, 'REDIS_HOST', 'REDIS_PORT', 'REDIS_PASSWORD', 'REDIS_DB')),
+      connection,
       prefix: this.config.get('QUEUE_PREFIX'),
       name: WORKER_ID,
       autorun: false,
@@ -59,22 +75,52 @@ export class PredictionWorker implements BeforeApplicationShutdown {
 
     this.client = (await worker.client) as unknown as Redis;
     // Redis may come back empty (no persistence): what is served is republished on every
-    // reconnect and every MODEL_INFO_REFRESH_MS, so /performance and /args recover by themselves.
-    this.client.on('ready', () => void this.publishModelInfo());
-    await this.publishModelInfo();
-    this.infoTimer = setInterval(() => void this.publishModelInfo(), this.config.get('MODEL_INFO_REFRESH_MS'));
-    this.infoTimer.unref();
+    // reconnect, every MODEL_INFO_REFRESH_MS, and at the first beat that finds it gone, so
+    // /performance and /args recover by themselves (see ModelPresence).
+    this.presence = new ModelPresence(
+      this.client,
+      this.model.model,
+      {
+        prefix: this.config.get('QUEUE_PREFIX'),
+        workerId: WORKER_ID,
+        beatMs: this.config.get('WORKER_HEARTBEAT_MS'),
+        refreshMs: this.config.get('MODEL_INFO_REFRESH_MS'),
+      },
+      () => this.consuming,
+      (err) => this.onError(err),
+    );
+    await this.presence.start();
 
+    this.lastProgressAt = Date.now();
     worker.run().catch((err: Error) => this.onError(err));
     // Ready means its Redis connections are up: closing BullMQ connections that are still being
     // set up (a SIGTERM right at start) ends in an unhandled 'error' and exit 1.
     await worker.waitUntilReady();
+    // Counted by the gateway from now on (the beat repeats every WORKER_HEARTBEAT_MS).
+    await this.presence.beat();
     this.logger.log({ msg: 'worker ready', worker: WORKER_ID, version: this.model.model.version });
   }
 
   /** Taking jobs right now: running, not closing, and connected to Redis (what the heartbeat reports). */
   get consuming(): boolean {
     return !!this.worker?.isRunning() && !this.closing && this.client?.status === 'ready';
+  }
+
+  /** Why this worker is not doing its job right now, or undefined (see livenessProblem; the heartbeat asks). */
+  liveness(): Promise<string | undefined> {
+    const worker = this.worker;
+    return livenessProblem(
+      {
+        now: Date.now(),
+        consuming: this.consuming,
+        notConsumingBecause: !worker?.isRunning() ? 'BullMQ worker not running' : this.closing ? 'closing' : `Redis connection ${this.client?.status}`,
+        jobStarts: this.jobStarts,
+        lastProgressAt: this.lastProgressAt,
+        hasRoom: !!worker && this.jobStarts.size < worker.concurrency,
+        waiting: async () => (worker && this.probe ? this.probe.llen(worker.keys.wait) : 0),
+      },
+      { maxJobMs: this.config.get('WORKER_MAX_JOB_MS'), stallMs: this.config.get('WORKER_STALL_MS') },
+    );
   }
 
   /**
@@ -89,7 +135,15 @@ export class PredictionWorker implements BeforeApplicationShutdown {
   }
 
   private async handle(job: Job<PredictionJobData, PredictionJobResult>): Promise<PredictionJobResult> {
-    const result = await this.processor.process(job);
+    const key = String(job.id);
+    this.jobStarts.set(key, (this.lastProgressAt = Date.now()));
+    let result: PredictionJobResult;
+    try {
+      result = await this.processor.process(job);
+    } finally {
+      this.jobStarts.delete(key);
+      this.lastProgressAt = Date.now();
+    }
     // Answer the waiting gateway now; BullMQ records the completion in Redis right after.
     this.reply(job, { jobId: String(job.id), result });
     return result;
@@ -121,37 +175,26 @@ export class PredictionWorker implements BeforeApplicationShutdown {
     this.logger.error({ msg: 'worker error', err: err.message });
   }
 
-  private async publishModelInfo(): Promise<void> {
-    if (!this.client || this.client.status !== 'ready') return;
-    const served = this.model.model;
-    const info: ModelInfo = {
-      version: served.version,
-      labels: served.info.labels,
-      args: served.info.args,
-      performance: served.info.performance,
-      loadedAt: served.loadedAt,
-    };
-    await this.client.set(modelInfoKey(this.config.get('QUEUE_PREFIX')), JSON.stringify(info)).catch((err: Error) => this.onError(err));
-  }
-
   /**
-   * SIGTERM: stop taking jobs and let the ones in flight finish, for at most SHUTDOWN_GRACE_MS.
-   * Past that, close anyway: unfinished jobs lose their lock and another worker retries them.
-   * With Redis down even a forced close can wait for ever on its connections: after
-   * CLOSE_BOUND_MS more, shutdown goes on without them, so the process always exits.
+   * SIGTERM: stop taking jobs and let the ones in flight finish (pause), for at most
+   * SHUTDOWN_GRACE_MS. Past that, close by force: unfinished jobs lose their lock and another
+   * worker retries them. (Not close() then close(true): BullMQ's second close only returns the
+   * first, unforced one.) With Redis down even a forced close can wait for ever on its
+   * connections: after CLOSE_BOUND_MS more, shutdown goes on without them, so the process exits.
    */
   async beforeApplicationShutdown(signal?: string): Promise<void> {
     this.closing = true;
-    clearInterval(this.infoTimer);
+    this.probe?.disconnect();
     const worker = this.worker;
     if (!worker) return;
+    // Out of the gateway's count before draining: during a rollout /performance stops listing a
+    // version as soon as its last worker stops taking jobs.
+    await this.presence?.withdraw(WITHDRAW_BOUND_MS);
     const graceMs = this.config.get('SHUTDOWN_GRACE_MS');
     this.logger.log({ msg: 'draining before exit', signal, graceMs });
-    const drained = await within(worker.close(), graceMs);
-    if (!drained) {
-      this.logger.warn({ msg: 'grace period over, closing without waiting; unfinished jobs go to another worker', graceMs });
-      if (!(await within(worker.close(true), CLOSE_BOUND_MS))) this.logger.warn({ msg: 'Redis connections did not close; exiting without them', boundMs: CLOSE_BOUND_MS });
-    }
+    const drained = await within(worker.pause(), graceMs);
+    if (!drained) this.logger.warn({ msg: 'grace period over, closing without waiting; unfinished jobs go to another worker', graceMs });
+    if (!(await within(worker.close(!drained), CLOSE_BOUND_MS))) this.logger.warn({ msg: 'Redis connections did not close; exiting without them', boundMs: CLOSE_BOUND_MS });
     this.logger.log({ msg: 'worker closed', drained });
   }
 }
