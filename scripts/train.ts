@@ -14,6 +14,7 @@ import { pushDirectory, writeDvcFile } from '@tagserve/dvc-store';
 import {
   CharTfidfVectorizer,
   classificationReport,
+  isEncoderDtype,
   LogisticRegression,
   ONNX_FILE_BY_DTYPE,
   parseCsvRecords,
@@ -54,7 +55,7 @@ interface Options {
 
 function usage(): never {
   console.error(`usage: npm run train -- [--dataset <path|url>] [--holdout <path|url>] [--encoder <dir>]
-  [--dtype fp32|q8] [--out <dir>] [--store <dir>] [--dvc-file <file>] [--seed <n>]
+  [--dtype fp32|q8|int8] [--out <dir>] [--store <dir>] [--dvc-file <file>] [--seed <n>]
   [--features both|embedding|tfidf] [--C <n>] [--max-iter <n>] [--embedding-weight <x>] [--pooling mean|sentence]
   [--analyzer char|char_wb] [--ngram <lo>,<hi>] [--sublinear-tf true|false] [--max-features <n>] [--no-push]`);
   process.exit(2);
@@ -101,7 +102,7 @@ function parseArgs(argv: string[]): Options {
       case '--holdout': o.holdout = v; break;
       case '--encoder': o.encoder = v; break;
       case '--dtype':
-        if (v !== 'fp32' && v !== 'q8') usage();
+        if (!isEncoderDtype(v)) usage();
         o.dtype = v;
         break;
       case '--out': o.out = v; break;

@@ -58,6 +58,11 @@ export class RedisServer {
     await this.waitUntilUp();
   }
 
+  /** The redis-server's process id, while it runs (the bench reports its CPU). */
+  get pid(): number | undefined {
+    return this.running ? this.process!.pid : undefined;
+  }
+
   get running(): boolean {
     return !!this.process && this.process.exitCode === null && this.process.signalCode === null;
   }

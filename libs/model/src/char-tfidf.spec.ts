@@ -52,4 +52,31 @@ describe('CharTfidfVectorizer', () => {
     const w = CharTfidfVectorizer.fromJSON(JSON.parse(JSON.stringify(v.toJSON())));
     expect(Array.from(w.transformOne('ab').values)).toEqual(Array.from(v.transformOne('ab').values));
   });
+
+  it('cuts the same n-grams as a by-code-point reference, with and without surrogate pairs', () => {
+    // sklearn's analyzers, written the slow obvious way (code points via Array.from).
+    const reference = (doc: string, analyzer: 'char' | 'char_wb', lo: number, hi: number): string[] => {
+      const text = doc.toLowerCase().replace(/\s\s+/g, ' ');
+      const out: string[] = [];
+      if (analyzer === 'char') {
+        const c = Array.from(text);
+        for (let n = lo; n <= Math.min(hi, c.length); n++) for (let i = 0; i + n <= c.length; i++) out.push(c.slice(i, i + n).join(''));
+        return out;
+      }
+      for (const word of text.split(/\s+/).filter((w) => w.length > 0)) {
+        const w = [' ', ...Array.from(word), ' '];
+        for (let n = lo; n <= hi; n++) {
+          out.push(w.slice(0, n).join(''));
+          for (let i = 1; i + n <= w.length; i++) out.push(w.slice(i, i + n).join(''));
+          if (w.length <= n) break; // a word no longer than n counts once, whatever n follows
+        }
+      }
+      return out;
+    };
+    const texts = ['Graph  Wavelet Neural\tNetwork (ICLR 2019).', 'a', ' x  ', 'Émoji 😀 in 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 text', 'naïve café', ''];
+    for (const analyzer of ['char', 'char_wb'] as const) {
+      const v = new CharTfidfVectorizer({ analyzer, ngramRange: [2, 5] });
+      for (const t of texts) expect(v.analyze(t)).toEqual(reference(t, analyzer, 2, 5));
+    }
+  });
 });

@@ -38,12 +38,14 @@ export const DEFAULT_TFIDF_OPTIONS: CharTfidfOptions = {
 };
 
 const WHITESPACE = /\s\s+/g;
+const SURROGATE = /[\uD800-\uDFFF]/;
 
 export class CharTfidfVectorizer {
   readonly options: CharTfidfOptions;
   private vocab = new Map<string, number>();
   private terms: string[] = [];
   private idf: Float64Array = new Float64Array(0);
+  private scratch = new Float64Array(0);
 
   constructor(options: Partial<CharTfidfOptions> = {}) {
     this.options = { ...DEFAULT_TFIDF_OPTIONS, ...options };
@@ -65,37 +67,50 @@ export class CharTfidfVectorizer {
 
   /** Character n-grams of one document, sklearn's _char_ngrams / _char_wb_ngrams. */
   analyze(doc: string): string[] {
-    let text = this.options.lowercase ? doc.toLowerCase() : doc;
-    text = text.replace(WHITESPACE, ' ');
-    const [lo, hi] = this.options.ngramRange;
     const out: string[] = [];
+    this.forEachNgram(doc, (g) => out.push(g));
+    return out;
+  }
+
+  /**
+   * Calls `emit` with each n-gram, in analyze()'s order. Text without surrogate pairs (one code
+   * point per UTF-16 unit: every holdout text) is cut with substring; otherwise by code point as
+   * sklearn does. substring instead of Array.from + slice + join per n-gram: 0.09 -> 0.02 CPU ms
+   * per holdout text.
+   */
+  private forEachNgram(doc: string, emit: (gram: string) => void): void {
+    const text = (this.options.lowercase ? doc.toLowerCase() : doc).replace(WHITESPACE, ' ');
+    const [lo, hi] = this.options.ngramRange;
+    const units = !SURROGATE.test(text);
     if (this.options.analyzer === 'char') {
-      const chars = Array.from(text);
+      const chars = units ? text : Array.from(text);
       const len = chars.length;
       for (let n = lo; n <= Math.min(hi, len); n++) {
-        for (let i = 0; i + n <= len; i++) out.push(chars.slice(i, i + n).join(''));
+        for (let i = 0; i + n <= len; i++) emit(units ? text.substring(i, i + n) : (chars as string[]).slice(i, i + n).join(''));
       }
-      return out;
+      return;
     }
-    for (const word of text.split(/\s+/).filter((w) => w.length > 0)) {
-      const w = [' ', ...Array.from(word), ' '];
+    for (const word of text.split(/\s+/)) {
+      if (word.length === 0) continue;
+      const padded = ' ' + word + ' ';
+      const w = units ? padded : Array.from(padded);
       const wLen = w.length;
+      const gram = (from: number, n: number) => (units ? padded.substring(from, from + n) : (w as string[]).slice(from, from + n).join(''));
       for (let n = lo; n <= hi; n++) {
         let offset = 0;
-        out.push(w.slice(offset, offset + n).join(''));
+        emit(gram(offset, n));
         while (offset + n < wLen) {
           offset += 1;
-          out.push(w.slice(offset, offset + n).join(''));
+          emit(gram(offset, n));
         }
         if (offset === 0) break; // word shorter than n
       }
     }
-    return out;
   }
 
   private counts(doc: string): Map<string, number> {
     const m = new Map<string, number>();
-    for (const g of this.analyze(doc)) m.set(g, (m.get(g) ?? 0) + 1);
+    this.forEachNgram(doc, (g) => m.set(g, (m.get(g) ?? 0) + 1));
     return m;
   }
 
@@ -121,24 +136,35 @@ export class CharTfidfVectorizer {
     return this;
   }
 
+  /**
+   * Counts straight into vocabulary slots (a scratch array the size of the vocabulary, cleared
+   * after use) instead of a Map of n-gram strings, then sorts the touched indices as an Int32Array:
+   * 0.33 -> 0.13-0.17 CPU ms per holdout text, the same vectors bit for bit (holdout + dataset).
+   */
   transformOne(doc: string): SparseVector {
-    const entries: [number, number][] = [];
-    for (const [g, c] of this.counts(doc)) {
+    if (this.scratch.length !== this.terms.length) this.scratch = new Float64Array(this.terms.length);
+    const counts = this.scratch;
+    const touched: number[] = [];
+    this.forEachNgram(doc, (g) => {
       const j = this.vocab.get(g);
-      if (j === undefined) continue;
-      const t = this.options.sublinearTf ? 1 + Math.log(c) : c;
-      entries.push([j, t * this.idf[j]]);
-    }
-    entries.sort((a, b) => a[0] - b[0]);
-    let norm = 0;
-    for (const [, v] of entries) norm += v * v;
-    norm = Math.sqrt(norm);
-    const indices = new Int32Array(entries.length);
-    const values = new Float32Array(entries.length);
-    entries.forEach(([j, v], i) => {
-      indices[i] = j;
-      values[i] = norm > 0 ? v / norm : 0;
+      if (j === undefined) return;
+      if (counts[j] === 0) touched.push(j);
+      counts[j]++;
     });
+    const indices = Int32Array.from(touched).sort();
+    const values = new Float32Array(indices.length);
+    const weights = new Float64Array(indices.length);
+    let norm = 0;
+    for (let i = 0; i < indices.length; i++) {
+      const j = indices[i];
+      const c = counts[j];
+      counts[j] = 0;
+      const w = (this.options.sublinearTf ? 1 + Math.log(c) : c) * this.idf[j];
+      weights[i] = w;
+      norm += w * w;
+    }
+    norm = Math.sqrt(norm);
+    for (let i = 0; i < indices.length; i++) values[i] = norm > 0 ? weights[i] / norm : 0;
     return { indices, values };
   }
 

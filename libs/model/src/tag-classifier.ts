@@ -14,7 +14,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { CharTfidfVectorizer, type CharTfidfJSON } from './char-tfidf';
 import { LogisticRegression, type FeatureRow, type LogisticRegressionJSON } from './logistic-regression';
-import { TextEncoder, type EncoderDtype } from './text-encoder';
+import { isEncoderDtype, TextEncoder } from './text-encoder';
 import type { EmbeddingFeatureConfig, EncoderRuntimeOptions, Prediction } from './types';
 
 export const HEAD_FORMAT = 'tagserve-head/1';
@@ -118,8 +118,8 @@ export class TagClassifier {
     const performance = readJson<Record<string, unknown>>(path.join(dir, 'performance.json'));
     let encoder: TextEncoder | null = null;
     if (head.embedding) {
-      const dtype = (args.dtype as EncoderDtype | undefined) ?? 'q8';
-      if (dtype !== 'fp32' && dtype !== 'q8') throw new Error(`args.json: unsupported dtype '${String(dtype)}'`);
+      const dtype = args.dtype ?? 'q8';
+      if (!isEncoderDtype(dtype)) throw new Error(`args.json: unsupported dtype '${String(dtype)}'`);
       encoder = await TextEncoder.load(path.join(dir, 'encoder'), runtime, dtype, head.embedding.pooling);
     }
     return new TagClassifier(head, encoder, args, performance);

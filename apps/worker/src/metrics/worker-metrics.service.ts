@@ -33,6 +33,13 @@ export class WorkerMetricsService implements OnApplicationBootstrap, OnApplicati
   readonly batchWait = timeHistogram(this.registry, 'tagserve_worker_job_batch_wait_seconds', "Time a job's texts waited in the micro-batcher before their inference started");
   readonly modelTime = timeHistogram(this.registry, 'tagserve_worker_job_model_seconds', "Model time of the inferences that held a job's texts");
 
+  readonly cacheLookups = new Counter({
+    name: 'tagserve_prediction_cache_lookups_total',
+    help: 'Prediction cache lookups by result (hit: answered without the model); none when PREDICTION_CACHE_SIZE=0',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
   readonly jobs = new Counter({
     name: 'tagserve_worker_jobs_total',
     help: 'Jobs finished by this worker, by outcome',

@@ -3,7 +3,17 @@ export interface BatcherOptions {
   maxBatchSize: number;
   /** How long the first text of an idle batcher waits for company before running alone. */
   maxWaitMs: number;
+  /**
+   * Padded tokens (texts × longest) one inference may hold; texts of similar length are batched
+   * together (see takeByTokenBudget). Unset: FIFO batches of maxBatchSize.
+   */
+  maxBatchTokens?: number;
+  /** Recent results by exact text: a hit is answered without a batch. */
+  cache?: PredictionCache<unknown>;
 }
+
+import type { PredictionCache } from './prediction-cache';
+import { takeByTokenBudget } from './token-budget';
 
 export interface BatchStats {
   size: number;
@@ -72,11 +82,18 @@ export class InferenceBatcher<R = unknown> {
   /** The same, with where the time went (see BatchTimings). */
   async predictTimed(texts: string[]): Promise<{ results: R[]; timings: BatchTimings }> {
     const enqueuedAt = performance.now();
-    const timed = texts.map(
-      (text) => new Promise<{ result: R; timing: TextTiming }>((resolve, reject) => this.pending.push({ text, enqueuedAt, resolve: (result, timing) => resolve({ result, timing }), reject })),
-    );
-    this.backlogChanged();
-    this.schedule();
+    const cache = this.options.cache as PredictionCache<R> | undefined;
+    const timed = texts.map((text) => {
+      const hit = cache?.get(text);
+      if (hit !== undefined) return Promise.resolve({ result: hit, timing: { batch: 0, waitMs: 0, batchMs: 0 } });
+      return new Promise<{ result: R; timing: TextTiming }>((resolve, reject) =>
+        this.pending.push({ text, enqueuedAt, resolve: (result, timing) => resolve({ result, timing }), reject }),
+      );
+    });
+    if (timed.length > 0 && this.pending.length > 0) {
+      this.backlogChanged();
+      this.schedule();
+    }
     const done = await Promise.all(timed);
     const batchMs = new Map(done.map(({ timing }) => [timing.batch, timing.batchMs]));
     return {
@@ -140,7 +157,8 @@ export class InferenceBatcher<R = unknown> {
 
   private startBatch(): RunningBatch<R> {
     const alone = this.wouldRunAlone();
-    const batch = this.pending.splice(0, this.options.maxBatchSize);
+    const { maxBatchSize, maxBatchTokens } = this.options;
+    const batch = maxBatchTokens ? takeByTokenBudget(this.pending, maxBatchSize, maxBatchTokens) : this.pending.splice(0, maxBatchSize);
     this.backlogChanged();
     const infer = alone ? this.inferAlone! : this.infer;
     const started = performance.now();
@@ -156,7 +174,10 @@ export class InferenceBatcher<R = unknown> {
     let error = outcome.error;
     if (!error && results?.length !== batch.length) error = new Error(`model returned ${results?.length} results for ${batch.length} texts`);
     if (error) batch.forEach((item) => item.reject(error));
-    else batch.forEach((item, i) => item.resolve(results![i], { batch: id, waitMs: started - item.enqueuedAt, batchMs: outcome.ms }));
+    else {
+      batch.forEach((item, i) => item.resolve(results![i], { batch: id, waitMs: started - item.enqueuedAt, batchMs: outcome.ms }));
+      for (let i = 0; i < batch.length; i++) this.options.cache?.set(batch[i].text, results![i]);
+    }
     const stats = { size: batch.length, ms: outcome.ms };
     for (const listener of this.listeners) listener(stats);
   }

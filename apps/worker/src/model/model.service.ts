@@ -4,7 +4,11 @@ import { pickSettings, TagserveConfigService } from '@tagserve/config';
 import type { Prediction } from '@tagserve/model/types';
 import { WorkerMetricsService } from '../metrics/worker-metrics.service';
 import { InferenceBatcher } from './inference-batcher';
+import { PredictionCache } from './prediction-cache';
 import { loadServedModel, ServedModel } from './served-model';
+
+/** Characters of text the cache may hold per entry on average (course texts: ~140; longer ones just evict sooner). */
+const CACHE_CHARS_PER_TEXT = 1000;
 
 /**
  * The model this worker serves and the micro-batcher in front of it. Loaded explicitly by
@@ -24,9 +28,17 @@ export class ModelService implements OnApplicationShutdown {
   async load(): Promise<void> {
     const settings = pickSettings(this.config, 'MODEL_DVC_FILE', 'DVC_STORE_DIR', 'MODEL_DIR', 'ONNX_INTRA_OP_THREADS', 'ONNX_INTER_OP_THREADS');
     const model = await loadServedModel(settings, this.logger);
+    const cacheSize = this.config.get('PREDICTION_CACHE_SIZE');
+    const cache = cacheSize > 0 ? new PredictionCache<unknown>({ maxEntries: cacheSize, maxChars: cacheSize * CACHE_CHARS_PER_TEXT }) : undefined;
+    cache?.onLookup((hit) => this.metrics.cacheLookups.inc({ result: hit ? 'hit' : 'miss' }));
     const batcher = new InferenceBatcher<Prediction>(
       (texts) => model.predict(texts),
-      { maxBatchSize: this.config.get('BATCH_MAX_SIZE'), maxWaitMs: this.config.get('BATCH_MAX_WAIT_MS') },
+      {
+        maxBatchSize: this.config.get('BATCH_MAX_SIZE'),
+        maxWaitMs: this.config.get('BATCH_MAX_WAIT_MS'),
+        maxBatchTokens: this.config.get('BATCH_MAX_TOKENS') || undefined,
+        cache,
+      },
       (texts) => model.predictHere(texts),
     );
     batcher.onBatch(({ size, ms }) => {
