@@ -57,6 +57,15 @@ export class TagserveConfig {
   @Int(1, 10) JOB_ATTEMPTS = 3;
   @Int(1) THROTTLE_TTL_MS = 60000;
   @Int(1) THROTTLE_LIMIT = 100000;
+  // Bulk jobs (POST /jobs, POST /evaluate)
+  /** Texts one bulk job may hold (JSON items or CSV rows). */
+  @Int(1, 1_000_000) JOBS_MAX_TEXTS = 100000;
+  /** Texts per chunk job: 2 micro-batches of 16, so a /predict job a worker takes next waits behind at most ~2 inferences. */
+  @Int(1, 10000) JOBS_CHUNK_SIZE = 32;
+  /** Body limit of POST /jobs and /evaluate (JSON or CSV): 100,000 texts of the dataset's ~200 characters is about 25 MB. */
+  @Matches(/^\d+(b|kb|mb)$/i, { message: 'JOBS_BODY_LIMIT must look like 64mb, 512kb or 1000b' }) JOBS_BODY_LIMIT = '64mb';
+  /** Seconds a finished bulk job and its results are kept; after that GET /jobs/{id} is 404. */
+  @Int(1) JOB_RESULT_TTL = 86400;
   /** How long a request waits on Redis (connect, command) before the gateway answers 503. */
   @Int(100, 60000) REDIS_WAIT_MS = 2000;
 

@@ -46,6 +46,12 @@ export class WorkerMetricsService implements OnApplicationBootstrap, OnApplicati
     registers: [this.registry],
   });
 
+  readonly bulkTexts = new Counter({
+    name: 'tagserve_worker_bulk_texts_total',
+    help: 'Texts of bulk job chunks (POST /jobs, /evaluate) predicted by this worker',
+    registers: [this.registry],
+  });
+
   readonly requests = new Counter({
     name: 'tagserve_worker_requests_total',
     help: 'HTTP requests answered by the jobs this worker completed (a job carries one or more requests)',
