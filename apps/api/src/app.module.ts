@@ -5,6 +5,7 @@ import { APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { pickSettings, producerConnection, TagserveConfigModule, TagserveConfigService } from '@tagserve/config';
 import { HealthModule } from './health/health.module';
+import { JobsModule } from './jobs/jobs.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ModelInfoModule } from './model-info/model-info.module';
 import { PredictModule } from './predict/predict.module';
@@ -28,6 +29,7 @@ import { QueueConnectionModule } from './queue/queue-connection.module';
     QueueConnectionModule,
     MetricsModule,
     PredictModule,
+    JobsModule,
     ModelInfoModule,
     HealthModule,
   ],

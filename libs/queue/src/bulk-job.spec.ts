@@ -10,7 +10,11 @@ function result(chunk: { offset: number; texts: string[]; expected?: string[] })
 
 describe('bulk jobs: chunks and their aggregation', () => {
   it('splits texts and expected tags into ordered chunks, the last one shorter', () => {
-    const chunks = splitIntoChunks(texts, 4, texts.map((_, i) => `tag${i}`));
+    const chunks = splitIntoChunks(
+      texts,
+      4,
+      texts.map((_, i) => `tag${i}`),
+    );
     expect(chunks.map((c) => [c.offset, c.texts.length])).toEqual([
       [0, 4],
       [4, 4],
@@ -38,7 +42,13 @@ describe('bulk jobs: chunks and their aggregation', () => {
   });
 
   it('carries the expected tag of evaluate rows', () => {
-    const chunks = orderChunks(splitIntoChunks(texts, 4, texts.map(() => 'a')).map(result));
+    const chunks = orderChunks(
+      splitIntoChunks(
+        texts,
+        4,
+        texts.map(() => 'a'),
+      ).map(result),
+    );
     expect(predictionRows(chunks, 0, 1)[0].tag).toBe('a');
   });
 

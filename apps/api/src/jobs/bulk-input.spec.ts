@@ -29,7 +29,10 @@ describe('readCsvTexts', () => {
   it('reads title and description (any column order, quoted fields, CRLF, BOM, UTF-8 split across pieces) as "title description"', async () => {
     const csv = '\ufeffid,description,title,tag\r\n1,"Detects cats, dogs",Vision ✓,computer-vision\r\n2,"He said ""hi""\nagain",Talk,other\r\n\r\n';
     expect(await readCsvTexts(body(csv), limits, false)).toEqual({ texts: ['Vision ✓ Detects cats, dogs', 'Talk He said "hi"\nagain'] });
-    expect(await readCsvTexts(body(csv), limits, true)).toEqual({ texts: ['Vision ✓ Detects cats, dogs', 'Talk He said "hi"\nagain'], tags: ['computer-vision', 'other'] });
+    expect(await readCsvTexts(body(csv), limits, true)).toEqual({
+      texts: ['Vision ✓ Detects cats, dogs', 'Talk He said "hi"\nagain'],
+      tags: ['computer-vision', 'other'],
+    });
   });
 
   it('refuses a CSV without the columns, naming what is missing', async () => {
@@ -68,7 +71,9 @@ describe('readCsvTexts', () => {
   });
 
   it('refuses blank and too long texts, empty tags and malformed CSV, naming the row', async () => {
-    expect((await refusal(readCsvTexts(body('title,description\na,b\n ,  \n'), limits, false))).message).toBe('row 3 (title and description) must not be blank');
+    expect((await refusal(readCsvTexts(body('title,description\na,b\n ,  \n'), limits, false))).message).toBe(
+      'row 3 (title and description) must not be blank',
+    );
     expect((await refusal(readCsvTexts(body(`title,description\n${'x'.repeat(50)},b\n`), limits, false))).message).toContain('at most 40 characters');
     expect((await refusal(readCsvTexts(body('title,description,tag\na,b,\n'), limits, true))).message).toBe('row 2: tag must not be empty');
     expect((await refusal(readCsvTexts(body('title,description\na,b,c\n'), limits, false))).message).toContain('malformed CSV');

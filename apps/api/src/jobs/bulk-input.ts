@@ -81,7 +81,9 @@ export async function readCsvTexts(source: Readable, limits: BulkLimits, withTag
       const names = header.map((name) => String(name).trim().toLowerCase());
       const missing = required.filter((name) => !names.includes(name));
       if (missing.length > 0) {
-        columnsError = unprocessable(`CSV must have a header row with columns ${required.join(', ')} (missing ${missing.join(', ')}; got ${names.join(', ') || 'none'})`);
+        columnsError = unprocessable(
+          `CSV must have a header row with columns ${required.join(', ')} (missing ${missing.join(', ')}; got ${names.join(', ') || 'none'})`,
+        );
         throw columnsError;
       }
       return names;
@@ -140,7 +142,8 @@ function decode(decoder: TextDecoder, chunk: Buffer | undefined, bytesSoFar: num
 function describeCsvError(err: unknown): BulkInputError {
   if (err instanceof BulkInputError) return err;
   const { code, message, lines } = err as { code?: string; message?: string; lines?: number };
-  if (code === 'CSV_MAX_RECORD_SIZE') return unprocessable(`CSV record near line ${lines} is too long (a text may have at most the configured MAX_TEXT_LENGTH characters)`);
+  if (code === 'CSV_MAX_RECORD_SIZE')
+    return unprocessable(`CSV record near line ${lines} is too long (a text may have at most the configured MAX_TEXT_LENGTH characters)`);
   if (code?.startsWith('CSV_')) return unprocessable(`malformed CSV: ${message}`);
   return unprocessable(`could not read the CSV body: ${message ?? String(err)}`);
 }

@@ -33,7 +33,9 @@ export class PredictionProcessor {
     // Dropped before it reaches the micro-batcher: its caller got a 504 and waits no more.
     if (deadlinePassed(job.data)) {
       this.metrics.expiredJobs.inc();
-      throw new ExpiredJobError(`deadline passed ${Date.now() - (job.data.deadline ?? 0)} ms before a worker took the job (queued ${queueMs} ms); not inferred`);
+      throw new ExpiredJobError(
+        `deadline passed ${Date.now() - (job.data.deadline ?? 0)} ms before a worker took the job (queued ${queueMs} ms); not inferred`,
+      );
     }
     this.held++;
     let done: Awaited<ReturnType<ModelService['batcher']['predictTimed']>>;
