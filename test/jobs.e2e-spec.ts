@@ -17,7 +17,8 @@ describe('bulk jobs', () => {
 
   beforeAll(async () => {
     // JOB_RESULT_TTL 20 s: every test reads its results well within it, the last one waits it out.
-    stack = await Stack.create({ JOBS_MAX_TEXTS: '5000', JOB_RESULT_TTL: '20', PREDICT_TIMEOUT_MS: '20000' });
+    // PREDICT_TIMEOUT_MS 5 s: how long /evaluate waits for its job before answering 202.
+    stack = await Stack.create({ JOBS_MAX_TEXTS: '5000', JOB_RESULT_TTL: '20', PREDICT_TIMEOUT_MS: '5000' });
     await stack.startApi();
     redis = stack.redis.client();
   });
@@ -43,17 +44,30 @@ describe('bulk jobs', () => {
     return res.body.data.id;
   };
 
+  it('answers /evaluate with 202 and the Location when its job does not finish within PREDICT_TIMEOUT_MS', async () => {
+    // Still no worker: the job cannot finish.
+    const res = await send(`${stack.url}/evaluate`, csv('title,description,tag\nA,B,mlops\n'));
+    expect(res.status).toBe(202);
+    expect(res.headers.location).toBe(`/jobs/${res.body.data.id}`);
+    expect(res.body.data).toMatchObject({ kind: 'evaluate', state: 'queued' });
+    expect(res.ms).toBeGreaterThanOrEqual(4900);
+    const early = await send(`${stack.url}/jobs/${res.body.data.id}/result.csv`, { method: 'GET' });
+    expect(early.status).toBe(409);
+    expect(early.body.error).toContain('no result yet');
+  });
+
   it('cancels the chunks that have not run: 200 canceled, nothing left queued, then 409', async () => {
-    // No worker yet: every chunk waits.
+    // No worker yet: every chunk waits (beside the one of the evaluate job above).
+    const queuedBefore = await redis.llen(`${stack.prefix}:bulk-chunks:wait`);
     const id = await submit(sampleTexts(100, 'cancel'));
     expect((await getJob(id)).body.data).toMatchObject({ state: 'queued', progress: { texts_done: 0, texts_total: 100, chunks_done: 0, chunks_total: 4 } });
-    expect(await redis.zcard(stack.key('prioritized'))).toBe(4);
+    expect(await redis.llen(`${stack.prefix}:bulk-chunks:wait`)).toBe(queuedBefore + 4);
 
     const canceled = await send(`${stack.url}/jobs/${id}`, { method: 'DELETE' });
     expect(canceled.status).toBe(200);
     expect(canceled.body.data.state).toBe('canceled');
     expect(canceled.body.data.canceled_at).toEqual(expect.any(String));
-    expect(await redis.zcard(stack.key('prioritized'))).toBe(0);
+    expect(await redis.llen(`${stack.prefix}:bulk-chunks:wait`)).toBe(queuedBefore);
     expect((await send(`${stack.url}/jobs/${id}`, { method: 'DELETE' })).status).toBe(409);
 
     await stack.startWorker();
@@ -111,9 +125,10 @@ describe('bulk jobs', () => {
     expect((await finished(tagged.body.data.id)).body.data.progress.texts_total).toBe(191);
 
     const evaluated = await send(`${stack.url}/evaluate`, csv(holdout));
-    expect(evaluated.status).toBe(200);
     expect(evaluated.headers.location).toBe(`/jobs/${evaluated.body.data.id}`);
-    const report = evaluated.body.data.performance;
+    // 200 with the metrics when done within PREDICT_TIMEOUT_MS; on a loaded machine, 202 and the metrics come with the job.
+    expect([200, 202]).toContain(evaluated.status);
+    const report = evaluated.status === 200 ? evaluated.body.data.performance : (await finished(evaluated.body.data.id)).body.data.performance;
     const served = (await send(`${stack.url}/performance`, { method: 'GET' })).body.data;
     expect(report.model_versions).toEqual([served.model_version]);
     expect(report.overall.num_samples).toBe(191);
@@ -142,12 +157,21 @@ describe('bulk jobs', () => {
     expect(res.body.error).toContain(message);
   });
 
-  it('refuses bad paging and a result.csv before completion', async () => {
+  it('refuses bad paging', async () => {
     const id = await submit(sampleTexts(40, 'paging'));
     expect((await getJob(id, '?limit=0')).status).toBe(422);
     expect((await getJob(id, '?offset=-1')).status).toBe(422);
     await finished(id);
     expect((await getJob(id, '?limit=1001')).status).toBe(422);
+  });
+
+  it('documents every route in the OpenAPI document', async () => {
+    const doc = (await send(`${stack.url}/docs-json`, { method: 'GET' })).body;
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/jobs', '/jobs/{id}', '/jobs/{id}/result.csv', '/evaluate']));
+    expect(Object.keys(doc.paths['/jobs'].post.requestBody.content)).toEqual(['application/json', 'text/csv']);
+    expect(Object.keys(doc.paths['/jobs/{id}'])).toEqual(expect.arrayContaining(['get', 'delete']));
+    expect(doc.paths['/jobs/{id}'].delete.responses).toHaveProperty('409');
+    expect(doc.components.schemas.JobDto.properties.state.enum).toEqual(['queued', 'active', 'completed', 'failed', 'canceled']);
   });
 
   it('forgets a finished job JOB_RESULT_TTL after it finished: 404', async () => {

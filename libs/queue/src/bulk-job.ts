@@ -1,29 +1,32 @@
 import type { ClassificationReport } from '@tagserve/model/metrics';
 
 /**
- * Bulk jobs (POST /jobs, POST /evaluate) are BullMQ flows on the prediction queue: a parent job
- * (BULK_JOB) whose children (CHUNK_JOB) each carry a slice of the texts. Workers take chunks as
- * they take /predict jobs, so chunks spread over every worker and survive a worker's death the
- * same way; BullMQ stores each chunk's result in its parent and moves the parent on once every
- * chunk is done, when a worker sums them up.
+ * Bulk jobs (POST /jobs, POST /evaluate) are BullMQ flows: a parent job (BULK_JOB, in BULK_QUEUE)
+ * whose children (CHUNK_JOB, in CHUNK_QUEUE) each carry JOBS_CHUNK_SIZE of the texts. Every worker
+ * takes chunks, so they spread over all of them and a dead worker's chunk goes to another (stalled
+ * job recovery, as for /predict jobs); BullMQ stores each chunk's result in its parent and moves
+ * the parent on once every chunk is done, when a worker sums them up.
  */
 export const BULK_JOB = 'bulk';
-/**
- * The parents live in a queue of their own: /predict jobs complete with a count-bounded
- * `removeOnComplete` (JOB_KEEP_COMPLETED), which trims the oldest of ANY completed job in their
- * queue, so a finished bulk job there would vanish after the next 1,000 predictions instead of
- * after JOB_RESULT_TTL. The chunks stay on the prediction queue, next to the /predict jobs.
- */
-export const BULK_QUEUE = 'bulk-jobs';
 export const CHUNK_JOB = 'chunk';
 
 /**
- * BullMQ takes jobs without a priority (the /predict jobs) before any prioritized job (its
- * moveToActive pops the wait list first, then the prioritized set), so bulk chunks only ever use
- * what interactive traffic leaves. Lower numbers go first among prioritized jobs; bulk work is the
- * only prioritized work, so the value itself only needs to leave room for something more urgent.
+ * The parents' queue. Not the prediction queue: /predict jobs complete with a count-bounded
+ * `removeOnComplete` (JOB_KEEP_COMPLETED), which trims the oldest of ANY completed job of their
+ * queue, so a finished bulk job there would vanish after the next 1,000 predictions instead of
+ * after JOB_RESULT_TTL.
  */
-export const BULK_PRIORITY = 10;
+export const BULK_QUEUE = 'bulk-jobs';
+
+/**
+ * The chunks' queue, with a BullMQ worker of its own in every worker process taking at most
+ * JOBS_CHUNKS_PER_WORKER chunks at a time. Chunks on the prediction queue with a lower priority
+ * than /predict jobs were not enough: a priority orders what waits in Redis, but a worker with
+ * WORKER_CONCURRENCY 64 took 32 chunks at once, and their texts, first in its micro-batcher,
+ * made a /predict request behind them time out (504 at 5 s, `test/jobs`). Here a worker holds
+ * few chunks, so /predict texts wait behind a batch or so of chunk texts at most.
+ */
+export const CHUNK_QUEUE = 'bulk-chunks';
 
 export type BulkKind = 'tag' | 'evaluate';
 

@@ -1,9 +1,9 @@
-import { BadGatewayException, Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
+import { BadGatewayException, Controller, Inject, Post, Req, Res } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { ApiBody, ApiConsumes, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { TagserveConfigService } from '@tagserve/config';
 import type { Request, Response } from 'express';
-import { envelope, Envelope } from '../http/response-envelope';
+import { envelope } from '../http/response-envelope';
 import { REQUEST_ID_HEADER } from '../http/request-id';
 import { ErrorResponseDto } from '../predict/prediction-response.dto';
 import { BulkRequestReader } from './bulk-request.reader';
@@ -27,7 +27,6 @@ export class EvaluateController {
   }
 
   @Post()
-  @HttpCode(200)
   @ApiOperation({
     summary: 'Evaluate the served model on a labelled CSV',
     description:
@@ -41,15 +40,15 @@ export class EvaluateController {
   @ApiResponse({ status: 415, type: ErrorResponseDto, description: 'Not text/csv, or not UTF-8' })
   @ApiResponse({ status: 422, type: ErrorResponseDto, description: 'Missing columns, empty file or tag, bytes not UTF-8, too many rows' })
   @ApiResponse({ status: 502, type: ErrorResponseDto, description: 'The evaluation job failed' })
-  async evaluate(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<Envelope> {
+  async evaluate(@Req() req: Request, @Res() res: Response): Promise<void> {
     const input = await this.reader.read(req, res, 'evaluate');
     const queued = await this.jobs.submit('evaluate', input, String(req.headers[REQUEST_ID_HEADER]));
     res.setHeader('Location', `/jobs/${queued.id}`);
     const job = await this.finished(queued.id);
     if (job.state === 'failed') throw new BadGatewayException({ message: `Evaluation job ${job.id} failed: ${job.error}`, details: { jobId: job.id } });
-    if (job.state === 'completed') return envelope(req, 200, 'OK', job);
-    res.status(202);
-    return envelope(req, 202, 'Accepted', job);
+    // Sent here, not returned: the status depends on the outcome, and @HttpCode would override it.
+    const status = job.state === 'completed' ? 200 : 202;
+    res.status(status).json(envelope(req, status, status === 200 ? 'OK' : 'Accepted', job));
   }
 
   /** The job once finished, or as it is when PREDICT_TIMEOUT_MS is up. */

@@ -4,16 +4,15 @@ import { ConfigService } from '@nestjs/config';
 import type { TagserveConfigService } from '@tagserve/config';
 import {
   BULK_JOB,
-  BULK_PRIORITY,
   BULK_QUEUE,
   BulkJobData,
   BulkJobResult,
   BulkKind,
   CHUNK_JOB,
+  CHUNK_QUEUE,
   chunkJobId,
   ChunkResult,
   orderChunks,
-  PREDICTION_QUEUE,
   splitIntoChunks,
   textsDone,
 } from '@tagserve/queue';
@@ -67,7 +66,7 @@ export class JobsService {
     this.attempts = config.get('JOB_ATTEMPTS');
   }
 
-  /** Queues a bulk job: a parent in BULK_QUEUE, one chunk job per JOBS_CHUNK_SIZE texts on the prediction queue. */
+  /** Queues a bulk job: a parent in BULK_QUEUE, one chunk job per JOBS_CHUNK_SIZE texts in CHUNK_QUEUE. */
   async submit(kind: BulkKind, input: BulkInput, requestId: string): Promise<BulkJobView> {
     const id = randomUUID();
     const chunks = splitIntoChunks(input.texts, this.chunkSize, input.tags);
@@ -82,11 +81,10 @@ export class JobsService {
         opts: { jobId: id, removeOnComplete: { age: ttlSeconds }, removeOnFail: { age: ttlSeconds } },
         children: chunks.map((chunk, index) => ({
           name: CHUNK_JOB,
-          queueName: PREDICTION_QUEUE,
+          queueName: CHUNK_QUEUE,
           data: chunk,
           opts: {
             jobId: chunkJobId(id, index),
-            priority: BULK_PRIORITY,
             attempts: this.attempts,
             backoff: { type: 'exponential', delay: 200 },
             // A chunk that fails for good fails the whole job (its failedReason names the chunk).

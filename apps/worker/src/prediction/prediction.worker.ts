@@ -1,20 +1,15 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { consumerConnection, pickSettings, TagserveConfigService } from '@tagserve/config';
-import { CHUNK_JOB, ChunkJobData, ChunkResult, ModelInfo, modelInfoKey, PREDICTION_QUEUE, PredictionJobData, PredictionJobResult, PredictionReply } from '@tagserve/queue';
+import { ModelInfo, modelInfoKey, PREDICTION_QUEUE, PredictionJobData, PredictionJobResult, PredictionReply } from '@tagserve/queue';
 import { Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { BulkProcessor } from '../bulk/bulk.processor';
 import { WorkerMetricsService } from '../metrics/worker-metrics.service';
 import { ModelService } from '../model/model.service';
 import { ExpiredJobError, PredictionProcessor, WORKER_ID } from './prediction.processor';
 
 /** After the grace period and a forced close, how long shutdown may still wait on Redis (it may be down). */
 const CLOSE_BOUND_MS = 5000;
-
-/** Every job on the queue: /predict jobs and the chunks of bulk jobs (told apart by name). */
-type AnyJobData = PredictionJobData | ChunkJobData;
-type AnyJobResult = PredictionJobResult | ChunkResult;
 
 /**
  * The BullMQ worker of this process, built with BullMQ's public API and started explicitly by
@@ -26,7 +21,7 @@ type AnyJobResult = PredictionJobResult | ChunkResult;
 @Injectable()
 export class PredictionWorker implements BeforeApplicationShutdown {
   private readonly logger = new Logger(PredictionWorker.name);
-  private worker?: Worker<AnyJobData, AnyJobResult>;
+  private worker?: Worker<PredictionJobData, PredictionJobResult>;
   private client?: Redis;
   private infoTimer?: NodeJS.Timeout;
   private lastError?: string;
@@ -35,7 +30,6 @@ export class PredictionWorker implements BeforeApplicationShutdown {
   constructor(
     @Inject(ConfigService) private readonly config: TagserveConfigService,
     private readonly processor: PredictionProcessor,
-    private readonly bulk: BulkProcessor,
     private readonly model: ModelService,
     private readonly metrics: WorkerMetricsService,
   ) {}
@@ -44,7 +38,7 @@ export class PredictionWorker implements BeforeApplicationShutdown {
   async start(): Promise<void> {
     const concurrency = this.config.get('WORKER_CONCURRENCY');
     const stalledIntervalMs = this.config.get('STALLED_INTERVAL_MS');
-    const worker = new Worker<AnyJobData, AnyJobResult>(PREDICTION_QUEUE, (job) => this.handle(job), {
+    const worker = new Worker<PredictionJobData, PredictionJobResult>(PREDICTION_QUEUE, (job) => this.handle(job), {
       connection: consumerConnection(pickSettings(this.config, 'REDIS_HOST', 'REDIS_PORT', 'REDIS_PASSWORD', 'REDIS_DB')),
       prefix: this.config.get('QUEUE_PREFIX'),
       name: WORKER_ID,
@@ -94,12 +88,10 @@ export class PredictionWorker implements BeforeApplicationShutdown {
     this.worker.concurrency = backlogTexts >= batchSize ? Math.max(1, Math.min(this.processor.held, concurrency)) : concurrency;
   }
 
-  private async handle(job: Job<AnyJobData, AnyJobResult>): Promise<AnyJobResult> {
-    if (job.name === CHUNK_JOB) return this.bulk.chunk(job as Job<ChunkJobData, ChunkResult>);
-    const predictJob = job as Job<PredictionJobData, PredictionJobResult>;
-    const result = await this.processor.process(predictJob);
+  private async handle(job: Job<PredictionJobData, PredictionJobResult>): Promise<PredictionJobResult> {
+    const result = await this.processor.process(job);
     // Answer the waiting gateway now; BullMQ records the completion in Redis right after.
-    this.reply(predictJob, { jobId: String(job.id), result });
+    this.reply(job, { jobId: String(job.id), result });
     return result;
   }
 
@@ -113,8 +105,7 @@ export class PredictionWorker implements BeforeApplicationShutdown {
     this.client.publish(channel, JSON.stringify(reply)).catch((err: Error) => this.onError(err));
   }
 
-  private onFailed(anyJob: Job<AnyJobData> | undefined, err: Error): void {
-    const job = anyJob as Job<PredictionJobData> | undefined;
+  private onFailed(job: Job<PredictionJobData> | undefined, err: Error): void {
     if (err instanceof ExpiredJobError) {
       // Expected under overload, not an error: counted in tagserve_worker_jobs_expired_total.
       this.metrics.jobs.inc({ outcome: 'expired' });
