@@ -8,6 +8,7 @@ import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeyThrottlerGuard } from './auth/api-key-throttler.guard';
 import { AuthModule } from './auth/auth.module';
 import { HealthModule } from './health/health.module';
+import { JobsModule } from './jobs/jobs.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ModelInfoModule } from './model-info/model-info.module';
 import { PredictModule } from './predict/predict.module';
@@ -32,6 +33,7 @@ import { QueueConnectionModule } from './queue/queue-connection.module';
     QueueConnectionModule,
     MetricsModule,
     PredictModule,
+    JobsModule,
     ModelInfoModule,
     HealthModule,
   ],

@@ -2,6 +2,7 @@ import { NestFactory } from '@nestjs/core';
 import { createLogger, validateConfig } from '@tagserve/config';
 import { HeartbeatService } from './health/heartbeat.service';
 import { ModelService } from './model/model.service';
+import { BulkWorker } from './bulk/bulk.worker';
 import { PredictionWorker } from './prediction/prediction.worker';
 import { WorkerModule } from './worker.module';
 
@@ -22,6 +23,7 @@ async function bootstrap(): Promise<void> {
   const app = await NestFactory.createApplicationContext(WorkerModule, { logger, abortOnError: false });
   await app.get(ModelService).load();
   if (!early) await app.get(PredictionWorker).start();
+  if (!early) await app.get(BulkWorker).start();
   if (!early) app.get(HeartbeatService).start();
   process.off('SIGTERM', holdBack).off('SIGINT', holdBack);
   // SIGTERM closes the BullMQ worker, which lets the jobs in flight finish; then exit 0 (a clean

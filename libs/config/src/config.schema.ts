@@ -96,6 +96,17 @@ export class TagserveConfig {
   @Int(0) HTTP_KEEP_ALIVE_TIMEOUT_MS = 5000;
   // On SIGTERM, how long requests in flight may finish before their connections are cut (compose gives the api 15 s).
   @Int(0) HTTP_SHUTDOWN_DRAIN_MS = 10000;
+  // Bulk jobs (POST /jobs, POST /evaluate)
+  /** Texts one bulk job may hold (JSON items or CSV rows). */
+  @Int(1, 1_000_000) JOBS_MAX_TEXTS = 100000;
+  /** Texts per chunk job (2 micro-batches of 16): 3,125 jobs for 100,000 texts; fewer, longer chunks retry more on a worker's death. */
+  @Int(1, 10000) JOBS_CHUNK_SIZE = 32;
+  /** Chunks a worker holds at once: with half a batch of each in the micro-batcher, 2 fill one batch of 16. */
+  @Int(1, 64) JOBS_CHUNKS_PER_WORKER = 2;
+  /** Body limit of POST /jobs and /evaluate (JSON or CSV): 100,000 texts of the dataset's ~200 characters is about 25 MB. */
+  @Matches(/^\d+(b|kb|mb)$/i, { message: 'JOBS_BODY_LIMIT must look like 64mb, 512kb or 1000b' }) JOBS_BODY_LIMIT = '64mb';
+  /** Seconds a finished bulk job and its results are kept; after that GET /jobs/{id} is 404. */
+  @Int(1) JOB_RESULT_TTL = 86400;
   /** How long a request waits on Redis (connect, command) before the gateway answers 503. */
   @Int(100, 60000) REDIS_WAIT_MS = 2000;
   /**

@@ -2,3 +2,4 @@ export * from './prediction-job';
 export * from './model-info';
 export * from './queue.module';
 export * from './prediction-reply';
+export * from './bulk-job';

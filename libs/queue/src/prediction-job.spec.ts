@@ -1,4 +1,4 @@
-import { groupRequests } from './prediction-job';
+import { deadlinePassed, groupRequests } from './prediction-job';
 
 const req = (n: number, id = String(n)) => ({ id, texts: Array.from({ length: n }, (_, i) => `${id}-${i}`) });
 
@@ -15,5 +15,20 @@ describe('groupRequests', () => {
 
   it('returns no groups for no requests', () => {
     expect(groupRequests([], 8)).toEqual([]);
+  });
+});
+
+describe('deadlinePassed', () => {
+  it('is true only once a deadline has passed', () => {
+    expect(deadlinePassed({ deadline: 1000 }, 999)).toBe(false);
+    expect(deadlinePassed({ deadline: 1000 }, 1000)).toBe(false);
+    expect(deadlinePassed({ deadline: 1000 }, 1001)).toBe(true);
+  });
+
+  it('never expires a job without a (valid) deadline', () => {
+    expect(deadlinePassed({}, Number.MAX_SAFE_INTEGER)).toBe(false);
+    expect(deadlinePassed(undefined)).toBe(false);
+    expect(deadlinePassed({ deadline: Number.NaN }, 5)).toBe(false);
+    expect(deadlinePassed({ deadline: '1' as unknown as number }, 5)).toBe(false);
   });
 });

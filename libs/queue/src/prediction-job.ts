@@ -19,6 +19,18 @@ export interface PredictionJobData {
   requests: JobRequest[];
   /** The channel of the gateway waiting for this job (see replyChannel); none = nobody waits. */
   replyTo?: string;
+  /**
+   * When the caller stops waiting (epoch ms, the gateway's clock: add time + PREDICT_TIMEOUT_MS).
+   * A worker that takes the job later drops it without inference: its caller already got a 504,
+   * and an overloaded service needs that CPU most. None = no deadline (bulk chunks).
+   */
+  deadline?: number;
+}
+
+/** True when the job carries a deadline that has passed: nobody waits for its answer any more. */
+export function deadlinePassed(data: Pick<PredictionJobData, 'deadline'> | undefined, now = Date.now()): boolean {
+  const deadline = data?.deadline;
+  return typeof deadline === 'number' && Number.isFinite(deadline) && now > deadline;
 }
 
 /**

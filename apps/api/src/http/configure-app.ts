@@ -1,7 +1,9 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
 import type { TagserveConfig } from '@tagserve/config';
+import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
+import { bulkJsonPost, isBulkCsvPost } from '../jobs/bulk-bodies';
 import { httpMetrics } from '../metrics/http-metrics.middleware';
 import { MetricsService } from '../metrics/metrics.service';
 import { HttpExceptionFilter } from './http-exception.filter';
@@ -18,7 +20,7 @@ import { requestId } from './request-id';
  */
 export function configureApp(
   app: NestExpressApplication,
-  config: Pick<TagserveConfig, 'BODY_LIMIT' | 'HTTP_BODY_TIMEOUT_MS' | 'MAX_TEXTS' | 'MAX_TEXT_LENGTH' | 'API_KEYS' | 'API_KEYS_FILE'>,
+  config: Pick<TagserveConfig, 'BODY_LIMIT' | 'HTTP_BODY_TIMEOUT_MS' | 'MAX_TEXTS' | 'MAX_TEXT_LENGTH' | 'API_KEYS' | 'API_KEYS_FILE' | 'JOBS_BODY_LIMIT'>,
 ): void {
   // Exit 0 after a graceful SIGTERM instead of re-raising the signal.
   app.enableShutdownHooks([], { useProcessExit: true });
@@ -29,7 +31,14 @@ export function configureApp(
   if (adapter instanceof TimedExpressAdapter) app.use(adapter.trackRequests); // so a shutdown can answer them
   app.use(helmet({ contentSecurityPolicy: false })); // CSP off: Swagger UI at /docs uses inline scripts
   app.use(requestId);
-  app.use(jsonBody({ limitBytes: parseByteSize(config.BODY_LIMIT), timeoutMs: config.HTTP_BODY_TIMEOUT_MS }));
+  const predictBody = jsonBody({ limitBytes: parseByteSize(config.BODY_LIMIT), timeoutMs: config.HTTP_BODY_TIMEOUT_MS });
+  // POST /jobs takes up to JOBS_MAX_TEXTS texts: JOBS_BODY_LIMIT (tens of MB) where /predict keeps BODY_LIMIT.
+  const bulkBody = jsonBody({ limitBytes: parseByteSize(config.JOBS_BODY_LIMIT), timeoutMs: config.HTTP_BODY_TIMEOUT_MS });
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    // A bulk CSV body is read by its route as a stream, with its limits enforced while reading.
+    if (isBulkCsvPost(req)) return next();
+    return (bulkJsonPost(req) ? bulkBody : predictBody)(req, res, next);
+  });
   app.useGlobalFilters(new HttpExceptionFilter());
   SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app, config), { jsonDocumentUrl: 'docs-json' });
 }

@@ -2,7 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { MetricsService } from './metrics.service';
 
 /** The gateway's routes: a label for answers given before routing (body refused, 415, 413, 400...). */
-const KNOWN_PATHS = new Set(['/', '/predict', '/performance', '/args', '/health/live', '/health/ready', '/metrics']);
+const KNOWN_PATHS = new Set(['/', '/predict', '/performance', '/args', '/jobs', '/evaluate', '/health/live', '/health/ready', '/metrics']);
 
 /**
  * Times every answer, whatever gives it. Mounted first with app.use(), ahead of the body reader:

@@ -53,7 +53,7 @@ describe('/performance and /args', () => {
       ],
     }).compile();
     app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: false });
-    configureApp(app as NestExpressApplication, { BODY_LIMIT: '512kb', HTTP_BODY_TIMEOUT_MS: 10000, MAX_TEXTS: 64, MAX_TEXT_LENGTH: 5000, API_KEYS: '', API_KEYS_FILE: '' });
+    configureApp(app as NestExpressApplication, { BODY_LIMIT: '512kb', HTTP_BODY_TIMEOUT_MS: 10000, MAX_TEXTS: 64, MAX_TEXT_LENGTH: 5000, API_KEYS: '', API_KEYS_FILE: '', JOBS_BODY_LIMIT: '64mb' });
     await app.init();
   });
 

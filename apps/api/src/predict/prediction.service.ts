@@ -87,6 +87,8 @@ export class PredictionService {
         texts: requests.flatMap((r) => r.texts),
         requests: requests.map((r) => ({ requestId: r.requestId, texts: r.texts.length })),
         replyTo: this.replies.channel,
+        // The waiter below gives up at the same moment: past it, a worker drops the job uninferred.
+        deadline: Date.now() + this.timeoutMs,
       };
       // Listening before the job exists: a fast worker's reply cannot arrive before its waiter.
       return { id, data, requests, outcome: this.replies.wait(id, this.timeoutMs) };

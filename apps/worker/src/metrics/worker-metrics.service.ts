@@ -47,6 +47,18 @@ export class WorkerMetricsService implements OnApplicationBootstrap, OnApplicati
     registers: [this.registry],
   });
 
+  readonly expiredJobs = new Counter({
+    name: 'tagserve_worker_jobs_expired_total',
+    help: 'Prediction jobs dropped without inference because their caller had already timed out (504)',
+    registers: [this.registry],
+  });
+
+  readonly bulkTexts = new Counter({
+    name: 'tagserve_worker_bulk_texts_total',
+    help: 'Texts of bulk job chunks (POST /jobs, /evaluate) predicted by this worker',
+    registers: [this.registry],
+  });
+
   readonly requests = new Counter({
     name: 'tagserve_worker_requests_total',
     help: 'HTTP requests answered by the jobs this worker completed (a job carries one or more requests)',

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { PredictionJobData, PredictionJobResult } from '@tagserve/queue';
+import { deadlinePassed, PredictionJobData, PredictionJobResult } from '@tagserve/queue';
 import { Job, UnrecoverableError } from 'bullmq';
 import { hostname } from 'node:os';
 import { WorkerMetricsService } from '../metrics/worker-metrics.service';
@@ -7,6 +7,13 @@ import { ModelService } from '../model/model.service';
 
 /** hostname:pid — the container id under compose — names the worker in Redis and in job results. */
 export const WORKER_ID = `${hostname()}:${process.pid}`;
+
+/**
+ * A /predict job taken after its caller's deadline. It fails (unrecoverable, so never retried)
+ * rather than completing: a completed job would read as answered to anyone who looks it up by the
+ * id the 504 named, while the failed set records why it was not inferred.
+ */
+export class ExpiredJobError extends UnrecoverableError {}
 
 /** What one prediction job does: its texts through the micro-batcher, with where the time went. */
 @Injectable()
@@ -23,6 +30,13 @@ export class PredictionProcessor {
   async process(job: Job<PredictionJobData, PredictionJobResult>): Promise<PredictionJobResult> {
     const { texts, requests } = jobData(job.data);
     const queueMs = Math.max(0, (job.processedOn ?? Date.now()) - job.timestamp);
+    // Dropped before it reaches the micro-batcher: its caller got a 504 and waits no more.
+    if (deadlinePassed(job.data)) {
+      this.metrics.expiredJobs.inc();
+      throw new ExpiredJobError(
+        `deadline passed ${Date.now() - (job.data.deadline ?? 0)} ms before a worker took the job (queued ${queueMs} ms); not inferred`,
+      );
+    }
     this.held++;
     let done: Awaited<ReturnType<ModelService['batcher']['predictTimed']>>;
     try {

@@ -8,7 +8,7 @@ import { livenessProblem } from '../health/worker-liveness';
 import { WorkerMetricsService } from '../metrics/worker-metrics.service';
 import { ModelService } from '../model/model.service';
 import { ModelPresence } from './model-presence';
-import { PredictionProcessor, WORKER_ID } from './prediction.processor';
+import { ExpiredJobError, PredictionProcessor, WORKER_ID } from './prediction.processor';
 
 /** After the grace period and a forced close, how long shutdown may still wait on Redis (it may be down). */
 const CLOSE_BOUND_MS = 5000;
@@ -160,6 +160,13 @@ export class PredictionWorker implements BeforeApplicationShutdown {
   }
 
   private onFailed(job: Job<PredictionJobData> | undefined, err: Error): void {
+    if (err instanceof ExpiredJobError) {
+      // Expected under overload, not an error: counted in tagserve_worker_jobs_expired_total.
+      this.metrics.jobs.inc({ outcome: 'expired' });
+      this.logger.warn({ msg: 'job expired', jobId: job?.id, requestIds: job?.data?.requests?.map?.((r) => r?.requestId), err: err.message });
+      if (job) this.reply(job, { jobId: String(job.id), failedReason: err.message });
+      return;
+    }
     this.metrics.jobs.inc({ outcome: 'failed' });
     const requestIds = job?.data?.requests?.map?.((r) => r?.requestId);
     // finishedOn is set only when BullMQ gives up (attempts used or unrecoverable); a retried job is not final.

@@ -1,0 +1,46 @@
+import { HttpException, Inject, Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { TagserveConfigService } from '@tagserve/config';
+import type { BulkKind } from '@tagserve/queue';
+import type { Request, Response } from 'express';
+import { assertUtf8Charset, BulkInput, BulkInputError, BulkLimits, readCsvTexts, readJsonTexts } from './bulk-input';
+
+/** Reads the body of POST /jobs and /evaluate with the configured limits. */
+@Injectable()
+export class BulkRequestReader {
+  readonly limits: BulkLimits;
+
+  constructor(@Inject(ConfigService) config: TagserveConfigService) {
+    this.limits = { maxTexts: config.get('JOBS_MAX_TEXTS'), maxTextLength: config.get('MAX_TEXT_LENGTH'), maxBytes: parseBytes(config.get('JOBS_BODY_LIMIT')) };
+  }
+
+  /** The body as texts (and tags for evaluate): a streamed CSV or, for /jobs, parsed JSON. */
+  async read(req: Request, res: Response, kind: BulkKind): Promise<BulkInput> {
+    try {
+      if (req.is('text/csv')) {
+        assertUtf8Charset(req.headers['content-type']);
+        return await readCsvTexts(req, this.limits, kind === 'evaluate');
+      }
+      if (kind === 'evaluate')
+        throw new BulkInputError(
+          415,
+          `Content-Type must be text/csv (a labelled CSV with title, description and tag columns), got ${req.headers['content-type'] ?? 'none'}`,
+        );
+      if (!req.is('application/json'))
+        throw new BulkInputError(415, `Content-Type must be application/json or text/csv, got ${req.headers['content-type'] ?? 'none'}`);
+      return readJsonTexts(req.body, this.limits);
+    } catch (err) {
+      if (!(err instanceof BulkInputError)) throw err;
+      // The rest of a refused body is not read: close the connection instead of draining it.
+      res.setHeader('Connection', 'close');
+      throw new HttpException(err.message, err.status);
+    }
+  }
+}
+
+/** '64mb' -> bytes, as body-parser reads JOBS_BODY_LIMIT (the config validates the form). */
+export function parseBytes(limit: string): number {
+  const match = /^(\d+)(b|kb|mb)$/i.exec(limit);
+  if (!match) throw new Error(`not a byte size: ${limit}`);
+  return Number(match[1]) * { b: 1, kb: 1024, mb: 1024 * 1024 }[match[2].toLowerCase() as 'b' | 'kb' | 'mb'];
+}

@@ -1,0 +1,63 @@
+import { BadGatewayException, Controller, Inject, Post, Req, Res } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { ApiBody, ApiConsumes, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { TagserveConfigService } from '@tagserve/config';
+import type { Request, Response } from 'express';
+import { envelope } from '../http/response-envelope';
+import { REQUEST_ID_HEADER } from '../http/request-id';
+import { ErrorResponseDto } from '../predict/prediction-response.dto';
+import { BulkRequestReader } from './bulk-request.reader';
+import { csvBody, JobResponseDto } from './jobs.dto';
+import { BulkJobView, JobsService } from './jobs.service';
+
+/** How often a waiting /evaluate looks at its job: a 191-row holdout file takes about a second. */
+const POLL_MS = 100;
+
+@ApiTags('jobs')
+@Controller('evaluate')
+export class EvaluateController {
+  private readonly waitMs: number;
+
+  constructor(
+    private readonly jobs: JobsService,
+    private readonly reader: BulkRequestReader,
+    @Inject(ConfigService) config: TagserveConfigService,
+  ) {
+    this.waitMs = config.get('PREDICT_TIMEOUT_MS');
+  }
+
+  @Post()
+  @ApiOperation({
+    summary: 'Evaluate the served model on a labelled CSV',
+    description:
+      'Runs as a bulk job. Answers 200 with the metrics (/performance shape) when the job completes within PREDICT_TIMEOUT_MS; otherwise 202 with Location: /jobs/{id}, where the metrics appear once it completes.',
+  })
+  @ApiConsumes('text/csv')
+  @ApiBody({ schema: csvBody('title,description,tag') })
+  @ApiResponse({ status: 200, type: JobResponseDto, description: 'Completed: data.performance holds the metrics' })
+  @ApiResponse({ status: 202, type: JobResponseDto, description: 'Still running; Location: /jobs/{id}' })
+  @ApiResponse({ status: 413, type: ErrorResponseDto, description: 'Body larger than JOBS_BODY_LIMIT' })
+  @ApiResponse({ status: 415, type: ErrorResponseDto, description: 'Not text/csv, or not UTF-8' })
+  @ApiResponse({ status: 422, type: ErrorResponseDto, description: 'Missing columns, empty file or tag, bytes not UTF-8, too many rows' })
+  @ApiResponse({ status: 502, type: ErrorResponseDto, description: 'The evaluation job failed' })
+  async evaluate(@Req() req: Request, @Res() res: Response): Promise<void> {
+    const input = await this.reader.read(req, res, 'evaluate');
+    const queued = await this.jobs.submit('evaluate', input, String(req.headers[REQUEST_ID_HEADER]));
+    res.setHeader('Location', `/jobs/${queued.id}`);
+    const job = await this.finished(queued.id);
+    if (job.state === 'failed') throw new BadGatewayException({ message: `Evaluation job ${job.id} failed: ${job.error}`, details: { jobId: job.id } });
+    // Sent here, not returned: the status depends on the outcome, and @HttpCode would override it.
+    const status = job.state === 'completed' ? 200 : 202;
+    res.status(status).json(envelope(req, status, status === 200 ? 'OK' : 'Accepted', job));
+  }
+
+  /** The job once finished, or as it is when PREDICT_TIMEOUT_MS is up. */
+  private async finished(id: string): Promise<BulkJobView> {
+    const deadline = Date.now() + this.waitMs;
+    for (;;) {
+      const job = await this.jobs.view(id);
+      if (job.state === 'completed' || job.state === 'failed' || Date.now() + POLL_MS > deadline) return job;
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+  }
+}

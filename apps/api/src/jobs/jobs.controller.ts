@@ -1,0 +1,123 @@
+import { Controller, Delete, Get, HttpCode, HttpException, Param, Post, Query, Req, Res, UnprocessableEntityException } from '@nestjs/common';
+import { ApiBody, ApiConsumes, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { allRows, predictionRows } from '@tagserve/queue';
+import type { Request, Response } from 'express';
+import { envelope, Envelope } from '../http/response-envelope';
+import { REQUEST_ID_HEADER } from '../http/request-id';
+import { ErrorResponseDto } from '../predict/prediction-response.dto';
+import { BulkRequestReader } from './bulk-request.reader';
+import { csvBody, JOBS_JSON_BODY, JobResponseDto } from './jobs.dto';
+import { JobsService } from './jobs.service';
+import { csvLine } from './result-csv';
+
+/** Page size of GET /jobs/{id} predictions: 100 by default, at most 1,000 (about 200 kB of JSON). */
+const DEFAULT_LIMIT = 100;
+const MAX_LIMIT = 1000;
+
+@ApiTags('jobs')
+@Controller()
+export class JobsController {
+  constructor(
+    private readonly jobs: JobsService,
+    private readonly reader: BulkRequestReader,
+  ) {}
+
+  @Post('jobs')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Queue a bulk prediction job',
+    description: 'JSON texts like /predict, or a CSV file with title and description columns. Poll the Location.',
+  })
+  @ApiConsumes('application/json', 'text/csv')
+  @ApiBody({ schema: { oneOf: [JOBS_JSON_BODY, csvBody('title,description')] } })
+  @ApiResponse({ status: 202, type: JobResponseDto, description: 'Queued; Location: /jobs/{id}' })
+  @ApiResponse({ status: 413, type: ErrorResponseDto, description: 'Body larger than JOBS_BODY_LIMIT' })
+  @ApiResponse({ status: 415, type: ErrorResponseDto, description: 'Neither JSON nor CSV, or CSV not UTF-8' })
+  @ApiResponse({
+    status: 422,
+    type: ErrorResponseDto,
+    description: 'Missing columns, empty file, bytes not UTF-8, more than JOBS_MAX_TEXTS texts, blank or too long text',
+  })
+  @ApiResponse({ status: 503, type: ErrorResponseDto, description: 'Redis unavailable' })
+  async create(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<Envelope> {
+    const input = await this.reader.read(req, res, 'tag');
+    const job = await this.jobs.submit('tag', input, String(req.headers[REQUEST_ID_HEADER]));
+    res.setHeader('Location', `/jobs/${job.id}`);
+    return envelope(req, 202, 'Accepted', job);
+  }
+
+  @Get('jobs/:id')
+  @ApiOperation({ summary: 'State, progress and (once completed) a page of predictions of a bulk job' })
+  @ApiParam({ name: 'id' })
+  @ApiQuery({ name: 'offset', required: false, description: 'First row of the page (default 0)' })
+  @ApiQuery({ name: 'limit', required: false, description: `Rows per page (default ${DEFAULT_LIMIT}, at most ${MAX_LIMIT})` })
+  @ApiResponse({ status: 200, type: JobResponseDto })
+  @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'Unknown job, or its results expired (JOB_RESULT_TTL)' })
+  @ApiResponse({ status: 422, type: ErrorResponseDto, description: 'offset or limit out of range' })
+  async get(
+    @Param('id') id: string,
+    @Query('offset') offsetParam: string | undefined,
+    @Query('limit') limitParam: string | undefined,
+    @Req() req: Request,
+  ): Promise<Envelope> {
+    const offset = intParam('offset', offsetParam, 0, 0, Number.MAX_SAFE_INTEGER);
+    const limit = intParam('limit', limitParam, DEFAULT_LIMIT, 1, MAX_LIMIT);
+    const job = await this.jobs.view(id);
+    if (job.state !== 'completed') return envelope(req, 200, 'OK', job);
+    const predictions = predictionRows(await this.jobs.predictions(id), offset, limit);
+    const nextOffset = offset + limit < job.progress.texts_total ? offset + limit : null;
+    return envelope(req, 200, 'OK', { ...job, offset, limit, next_offset: nextOffset, predictions });
+  }
+
+  @Get('jobs/:id/result.csv')
+  @ApiOperation({
+    summary: 'Every prediction of a completed job as CSV',
+    description: 'Columns: index, input_text, predicted_tag, one probability column per label (and tag for evaluate jobs).',
+  })
+  @ApiProduces('text/csv')
+  @ApiResponse({ status: 200, description: 'CSV', content: { 'text/csv': { schema: { type: 'string' } } } })
+  @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'Unknown job, or its results expired' })
+  @ApiResponse({ status: 409, type: ErrorResponseDto, description: 'The job has not completed' })
+  async resultCsv(@Param('id') id: string, @Res() res: Response): Promise<void> {
+    const job = await this.jobs.view(id);
+    if (job.state !== 'completed') throw new HttpException({ message: `Job ${id} is ${job.state}: no result yet`, details: { state: job.state } }, 409);
+    const chunks = await this.jobs.predictions(id);
+    const labels = chunks[0]?.labels ?? [];
+    const withTags = job.kind === 'evaluate';
+    res.status(200).type('text/csv; charset=utf-8').setHeader('Content-Disposition', `attachment; filename="${id}.csv"`);
+    let buffer = csvLine(['index', 'input_text', 'predicted_tag', ...labels, ...(withTags ? ['tag'] : [])]);
+    for (const row of allRows(chunks)) {
+      buffer += csvLine([
+        row.index,
+        row.input_text,
+        row.predicted_tag,
+        ...labels.map((l) => row.predicted_probabilities[l]),
+        ...(withTags ? [row.tag ?? ''] : []),
+      ]);
+      // Written in pieces of about 64 kB, waiting when the client reads slower than we write.
+      if (buffer.length >= 65536) {
+        if (!res.write(buffer)) await new Promise((resolve) => res.once('drain', resolve).once('close', resolve));
+        buffer = '';
+        if (res.destroyed) return;
+      }
+    }
+    res.end(buffer);
+  }
+
+  @Delete('jobs/:id')
+  @ApiOperation({ summary: 'Cancel the chunks of a bulk job that have not run', description: 'Chunks already running finish; the job ends canceled.' })
+  @ApiResponse({ status: 200, type: JobResponseDto })
+  @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'Unknown job, or its results expired' })
+  @ApiResponse({ status: 409, type: ErrorResponseDto, description: 'The job is finished (completed, failed, canceled) or has no chunk left to run' })
+  async cancel(@Param('id') id: string, @Req() req: Request): Promise<Envelope> {
+    return envelope(req, 200, 'OK', await this.jobs.cancel(id));
+  }
+}
+
+function intParam(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new UnprocessableEntityException(`${name} must be an integer from ${min} to ${max} (got ${raw})`);
+  return value;
+}
