@@ -126,6 +126,7 @@ describe('PredictionService', () => {
   beforeEach(() => create());
 
   it('requests of one event-loop turn share one add, and each gets its own slice of the predictions, in order', async () => {
+    const before = Date.now();
     const settled = predictAll(['a'], ['b', 'c'], ['d']);
     await until('the job to be added', () => queue.adds.length === 1);
     expect(queue.calls).toEqual(['add']);
@@ -139,7 +140,11 @@ describe('PredictionService', () => {
         { requestId: 'req-2', texts: 1 },
       ],
       replyTo: replies.channel,
+      deadline: expect.any(Number),
     });
+    // The caller's deadline (PREDICT_TIMEOUT_MS 30000 after the add): then the caller has its 504 and a worker drops the job.
+    expect(job.data.deadline).toBeGreaterThanOrEqual(before + 30_000);
+    expect(job.data.deadline).toBeLessThanOrEqual(Date.now() + 30_000);
     expect(replies.queuedIds).toEqual([job.opts.jobId]);
 
     replies.outcomes.get(job.opts.jobId)!.resolve(resultFor(job.data.texts));
