@@ -36,6 +36,40 @@ describe('TagClassifier (shipped artifact)', () => {
     expect((clf.performance as { accuracy: number }).accuracy).toBeGreaterThan(0.85);
   });
 
+  it('applies the fallback threshold of args.json to the tag, not to the probabilities', async () => {
+    const threshold = clf.args.threshold as number;
+    expect(threshold).toBeGreaterThan(0.25);
+    expect(threshold).toBeLessThan(1);
+    expect(clf.args.fallback_tag).toBe('other');
+    // Titles alone are the model's least certain inputs; at least one of these falls under the threshold.
+    const texts = ['Weekend project', 'A study of things', 'Notes from a talk', 'Some experiments', 'Lessons learned', 'Our approach'];
+    const preds = await clf.predict(texts);
+    const below = preds.filter((p) => Math.max(...Object.values(p.predicted_probabilities)) < threshold);
+    expect(below.length).toBeGreaterThan(0);
+    for (const p of preds) {
+      const probs = Object.values(p.predicted_probabilities);
+      expect(probs.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
+      const top = clf.labels[probs.indexOf(Math.max(...probs))];
+      expect(p.predicted_tag).toBe(Math.max(...probs) < threshold ? 'other' : top);
+    }
+  });
+
+  it('reports the holdout, the check set, cross-validation, slices and calibration', () => {
+    const perf = clf.performance as {
+      overall: { f1: number };
+      fresh: { overall: { num_samples: number } };
+      cross_validation: { macro_f1: { sd: number } };
+      slices: Record<string, unknown>;
+      calibration: { holdout: { ece: number; reliability: unknown[] } };
+    };
+    expect(perf.overall.f1).toBeGreaterThan(0.9);
+    expect(perf.fresh.overall.num_samples).toBe(120);
+    expect(perf.cross_validation.macro_f1.sd).toBeGreaterThan(0);
+    expect(Object.keys(perf.slices)).toEqual(['short_text', 'nlp_cnn']);
+    expect(perf.calibration.holdout.reliability).toHaveLength(10);
+    expect(perf.calibration.holdout.ece).toBeLessThan(0.1);
+  });
+
   it('ships exactly one onnx file', () => {
     expect(fs.readdirSync(path.join(tmp, 'model', 'encoder', 'onnx'))).toHaveLength(1);
   });
