@@ -64,19 +64,29 @@ export function calibration(probs: number[][], y: number[]): Record<string, unkn
   };
 }
 
+/** Within this much validation macro-F1 of the best, thresholds count as equally good (the CV's fold sd is about 0.04). */
+export const THRESHOLD_TOLERANCE = 0.01;
+
 /**
- * The threshold that maximises macro-F1 of the validation predictions with the fallback applied
- * (grid 0.30..0.95 by 0.01; ties go to the lower threshold, which changes fewer answers).
+ * The fallback threshold: the highest on the grid 0.30..0.95 (step 0.01) whose validation macro-F1,
+ * with the fallback applied, is within THRESHOLD_TOLERANCE of the best. Among thresholds the
+ * validation cannot tell apart, the highest answers `other` when the model is unsure, as the
+ * original service did.
  */
-export function chooseThreshold(texts: string[], logits: Float64Array[], y: number[], labels: string[], temperature: number, fallbackTag: string): { threshold: number; macroF1: number } {
+export function chooseThreshold(
+  texts: string[],
+  logits: Float64Array[],
+  y: number[],
+  labels: string[],
+  temperature: number,
+  fallbackTag: string,
+): { threshold: number; macroF1: number; curve: [number, number][] } {
   const probs = logits.map((z) => softmax(z, temperature));
-  let best = { threshold: 0, macroF1: -1 };
-  for (let t = 30; t <= 95; t++) {
-    const threshold = t / 100;
-    const f1 = report(texts, probs, y, labels, { threshold, fallbackTag }).macro.f1;
-    if (f1 > best.macroF1 + 1e-12) best = { threshold, macroF1: f1 };
-  }
-  return best;
+  const curve: [number, number][] = [];
+  for (let t = 30; t <= 95; t++) curve.push([t / 100, report(texts, probs, y, labels, { threshold: t / 100, fallbackTag }).macro.f1]);
+  const best = Math.max(...curve.map(([, f1]) => f1));
+  const [threshold, macroF1] = curve.filter(([, f1]) => f1 >= best - THRESHOLD_TOLERANCE).pop() as [number, number];
+  return { threshold, macroF1, curve };
 }
 
 export function behaviouralGate(predictedTags: string[]): string[] {

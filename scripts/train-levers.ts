@@ -1,7 +1,7 @@
 /**
  * Measures the levers of the model, one variant per row, on the same data in one run: k-fold CV on
  * dataset.csv, the course holdout, the committed check set, and the head's cost per text. Prints a
- * markdown table (the README's levers table). Variants are cumulative flag sets over the flags given.
+ * markdown table (the README's levers table). LEVERS=0,4,11 runs only those rows.
  *
  *   npx ts-node -r tsconfig-paths/register scripts/train-levers.ts -- --dataset … --holdout … --encoder …
  */
@@ -10,18 +10,33 @@ import { resolveEncoder } from './train-artifact';
 import { parseTrainOptions } from './train-options';
 import { loadTrainingData, prepareEmbeddings, trainAndEvaluate } from './train-run';
 
-const WORD = 'char_wb:2-5,word:1-2';
+const WORD = ['--tfidf', 'char_wb:2-5,word:1-2'];
+const ML_EXTRA = ['--extra', 'data/extra.csv'];
+const EXTRA = ['--extra', 'data/extra.csv,data/no-topic.csv'];
+/** Every flag a lever touches, at the value of the model before these levers. */
+const BEFORE = ['--relabels', 'none', '--extra', 'none', '--tfidf', 'char_wb:2-5', '--title-rows', 'false', '--class-weight', 'none', '--nb-weight', '0', '--pooling', 'mean', '--embedding-weight', '0.5', '--C', '100', '--features', 'both'];
+const KEPT = ['--relabels', 'data/relabels.csv', ...WORD, '--title-rows', 'true', '--class-weight', 'balanced'];
+
+/** Each variant is BEFORE overridden by its flags (parseArgs keeps the last value of a flag). */
 export const VARIANTS: [string, string[]][] = [
-  ['before: embeddings + char_wb 2-5 tf-idf, course labels', ['--relabels', 'none']],
-  ['+ relabels (data/relabels.csv)', []],
-  ['+ word 1-2 tf-idf block', ['--tfidf', WORD]],
-  ['+ title rows', ['--tfidf', WORD, '--title-rows', 'true']],
-  ['+ balanced class weights', ['--tfidf', WORD, '--title-rows', 'true', '--class-weight', 'balanced']],
-  ['+ naive Bayes (word 1-2), weight 0.3', ['--tfidf', WORD, '--title-rows', 'true', '--class-weight', 'balanced', '--nb-weight', '0.3']],
-  ['  naive Bayes weight 1', ['--tfidf', WORD, '--title-rows', 'true', '--class-weight', 'balanced', '--nb-weight', '1']],
-  ['  sentence pooling instead of mean', ['--tfidf', WORD, '--title-rows', 'true', '--class-weight', 'balanced', '--nb-weight', '0.3', '--pooling', 'sentence']],
-  ['  embedding weight 1', ['--tfidf', WORD, '--title-rows', 'true', '--class-weight', 'balanced', '--nb-weight', '0.3', '--embedding-weight', '1']],
-  ['  no encoder (tf-idf + naive Bayes only)', ['--tfidf', WORD, '--title-rows', 'true', '--class-weight', 'balanced', '--nb-weight', '0.3', '--features', 'tfidf']],
+  ['before: embeddings + char_wb 2-5 tf-idf, course labels', []],
+  ['+ relabels (data/relabels.csv)', ['--relabels', 'data/relabels.csv']],
+  ['+ word 1-2 tf-idf block', ['--relabels', 'data/relabels.csv', ...WORD]],
+  ['+ title rows', ['--relabels', 'data/relabels.csv', ...WORD, '--title-rows', 'true']],
+  ['+ balanced class weights', KEPT],
+  ['+ naive Bayes (word 1-2), weight 0.3', [...KEPT, '--nb-weight', '0.3']],
+  ['  naive Bayes weight 1', [...KEPT, '--nb-weight', '1']],
+  ['  sentence pooling instead of mean', [...KEPT, '--nb-weight', '0.3', '--pooling', 'sentence']],
+  ['  embedding weight 1', [...KEPT, '--nb-weight', '0.3', '--embedding-weight', '1']],
+  ['  no encoder (tf-idf + naive Bayes only)', [...KEPT, '--nb-weight', '0.3', '--features', 'tfidf']],
+  // The same levers with the extra training rows of data/ (never validated on): 100 ML listings, then 40 listings with no ML topic.
+  ['+ extra ML rows (data/extra.csv), word, title rows, balanced', [...KEPT, ...ML_EXTRA]],
+  ['+ no-topic rows (data/no-topic.csv)', [...KEPT, ...EXTRA]],
+  ['+ extra rows, + naive Bayes 0.3', [...KEPT, ...EXTRA, '--nb-weight', '0.3']],
+  ['+ extra rows, embedding weight 1', [...KEPT, ...EXTRA, '--embedding-weight', '1']],
+  ['+ extra rows, C 10 instead of 100', [...KEPT, ...EXTRA, '--C', '10']],
+  ['+ extra rows, sentence pooling', [...KEPT, ...EXTRA, '--pooling', 'sentence']],
+  ['+ extra rows, no encoder', [...KEPT, ...EXTRA, '--features', 'tfidf']],
 ];
 
 async function encoderMsPerText(dir: string, dtype: Parameters<typeof TextEncoder.load>[2], texts: string[]): Promise<number> {
@@ -43,7 +58,7 @@ async function main(): Promise<void> {
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const [i, [name, flags]] of VARIANTS.entries()) {
     if (only && !only.includes(i)) continue;
-    const o = parseTrainOptions([...base, ...flags]);
+    const o = parseTrainOptions([...base, ...BEFORE, ...flags]);
     const data = await loadTrainingData(o);
     const encoder = o.head.embedding ? await resolveEncoder(o.encoder, o.dtype, o.dvcFile, o.store, o.cacheDir) : null;
     const embed = await prepareEmbeddings(encoder, o.head, o.cacheDir, data, []);

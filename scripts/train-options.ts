@@ -1,4 +1,7 @@
-/** `npm run train` flags, parsed with node:util's parseArgs. */
+/**
+ * `npm run train` flags, parsed with node:util's parseArgs. The defaults are the shipped model's
+ * configuration (the levers table in the README says why each one is on).
+ */
 import { parseArgs } from 'node:util';
 import { ONNX_FILE_BY_DTYPE, type EmbeddingPooling, type EncoderDtype, type TfidfAnalyzer, type TfidfOptions } from '@tagserve/model';
 import type { HeadConfig } from './train-fit';
@@ -24,7 +27,7 @@ export interface TrainOptions {
 }
 
 export const USAGE = `usage: npm run train -- [--dataset <path|url>] [--holdout <path|url>] [--fresh <csv>|none]
-  [--relabels <csv>|none] [--extra <csv>] [--encoder <dir>] [--dtype ${Object.keys(ONNX_FILE_BY_DTYPE).join('|')}]
+  [--relabels <csv>|none] [--extra <csv>[,<csv>...]|none] [--encoder <dir>] [--dtype ${Object.keys(ONNX_FILE_BY_DTYPE).join('|')}]
   [--out <dir>] [--store <dir>] [--dvc-file <file>] [--cache-dir <dir>] [--folds <k>] [--no-push]
   [--features both|embedding|tfidf] [--pooling mean|sentence] [--embedding-weight <x>]
   [--tfidf <analyzer>:<lo>-<hi>[,...]] [--max-features <n>|none] [--C <x>] [--max-iter <n>] [--seed <n>]
@@ -64,7 +67,7 @@ export function parseTrainOptions(argv: string[]): TrainOptions {
       holdout: { type: 'string', default: `${COURSE}/holdout.csv` },
       fresh: { type: 'string', default: 'data/fresh.csv' },
       relabels: { type: 'string', default: 'data/relabels.csv' },
-      extra: { type: 'string' },
+      extra: { type: 'string', default: 'data/extra.csv,data/no-topic.csv' },
       encoder: { type: 'string' },
       dtype: { type: 'string' },
       out: { type: 'string', default: '.cache/train/model' },
@@ -76,13 +79,13 @@ export function parseTrainOptions(argv: string[]): TrainOptions {
       features: { type: 'string', default: 'both' },
       pooling: { type: 'string', default: 'mean' },
       'embedding-weight': { type: 'string', default: '0.5' },
-      tfidf: { type: 'string', default: 'char_wb:2-5' },
+      tfidf: { type: 'string', default: 'char_wb:2-5,word:1-2' },
       'max-features': { type: 'string', default: '50000' },
       C: { type: 'string', default: '100' },
       'max-iter': { type: 'string', default: '500' },
       seed: { type: 'string', default: '42' },
-      'class-weight': { type: 'string', default: 'none' },
-      'title-rows': { type: 'string', default: 'false' },
+      'class-weight': { type: 'string', default: 'balanced' },
+      'title-rows': { type: 'string', default: 'true' },
       'nb-weight': { type: 'string', default: '0' },
       'nb-alpha': { type: 'string', default: '0.1' },
     },

@@ -23,12 +23,15 @@ export interface TrainingData {
 }
 
 export async function loadTrainingData(o: Pick<TrainOptions, 'dataset' | 'holdout' | 'fresh' | 'relabels' | 'extra'>): Promise<TrainingData> {
-  const [raw, holdout, fresh, extra] = await Promise.all([
+  const [raw, holdout, fresh, extraSets] = await Promise.all([
     loadLabelledSet(o.dataset),
     loadLabelledSet(o.holdout),
     o.fresh ? loadLabelledSet(o.fresh) : null,
-    o.extra ? loadLabelledSet(o.extra) : null,
+    Promise.all((o.extra ?? '').split(',').filter(Boolean).map((f) => loadLabelledSet(f))),
   ]);
+  const extra: LabelledSet | null = extraSets.length
+    ? { source: extraSets.map((s) => s.source).join('+'), md5: extraSets.map((s) => s.md5).join('+'), rows: extraSets.flatMap((s) => s.rows) }
+    : null;
   const relabels = o.relabels ? loadRelabels(o.relabels) : [];
   const dataset = applyRelabels(raw, relabels);
   const labels = [...new Set(raw.rows.map((r) => r.tag))].sort();
@@ -93,7 +96,7 @@ export function trainAndEvaluate(cfg: HeadConfig, data: TrainingData, embed: Emb
     );
   });
   const temperature = fitTemperature(cv.logits, y);
-  const { threshold } = chooseThreshold(texts, cv.logits, y, labels, temperature, FALLBACK_TAG);
+  const { threshold, curve } = chooseThreshold(texts, cv.logits, y, labels, temperature, FALLBACK_TAG);
   const decision = { threshold, fallbackTag: FALLBACK_TAG };
 
   const head = fitHead(cfg, labels, [...data.train, ...data.extra], embed).withTemperature(temperature);
@@ -114,7 +117,8 @@ export function trainAndEvaluate(cfg: HeadConfig, data: TrainingData, embed: Emb
   const performance = {
     // Top level: the course's holdout with the fallback applied, as /predict answers (the original's shape).
     ...roundReport(holdRep),
-    slices: sliceMetrics(holdTexts, hold, holdY, labels, decision),
+    // The holdout has no nlp_cnn row, so the slices are also measured on the validation predictions.
+    slices: { holdout: sliceMetrics(holdTexts, hold, holdY, labels, decision), validation: sliceMetrics(texts, validationProbs, y, labels, decision) },
     calibration: { temperature, holdout: holdCalibration, holdout_before_temperature: calibration(uncalibrated, holdY), validation: calibration(validationProbs, y) },
     fresh: freshRep ? { source: data.sets.fresh?.source, ...roundReport(freshRep) } : null,
     cross_validation: {
@@ -127,6 +131,7 @@ export function trainAndEvaluate(cfg: HeadConfig, data: TrainingData, embed: Emb
     validation: {
       note: 'out-of-fold predictions of the cross-validation: where the temperature and the threshold were chosen',
       threshold,
+      threshold_curve: curve.filter(([t]) => Math.round(t * 100) % 5 === 0).map(([t, f1]) => ({ threshold: t, macro_f1: round(f1) })),
       ...roundReport(report(texts, validationProbs, y, labels, decision)),
     },
   };

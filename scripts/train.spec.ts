@@ -23,7 +23,7 @@ describe('npm run train', () => {
 
   beforeAll(() => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tagserve-train-'));
-    flags = ['--dataset', 'data/extra.csv', '--holdout', 'data/fresh.csv', '--fresh', 'none', '--relabels', 'none', '--features', 'tfidf', '--folds', '3', '--max-iter', '100'];
+    flags = ['--dataset', 'data/extra.csv', '--holdout', 'data/fresh.csv', '--fresh', 'none', '--relabels', 'none', '--extra', 'none', '--features', 'tfidf', '--folds', '3', '--max-iter', '100'];
   });
 
   afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
