@@ -37,6 +37,7 @@ export const VARIANTS: [string, string[]][] = [
   ['+ extra rows, C 10 instead of 100', [...KEPT, ...EXTRA, '--C', '10']],
   ['+ extra rows, sentence pooling', [...KEPT, ...EXTRA, '--pooling', 'sentence']],
   ['+ extra rows, no encoder', [...KEPT, ...EXTRA, '--features', 'tfidf']],
+  ['+ extra rows, without the word block', [...KEPT, ...EXTRA, '--tfidf', 'char_wb:2-5']],
 ];
 
 async function encoderMsPerText(dir: string, dtype: Parameters<typeof TextEncoder.load>[2], texts: string[]): Promise<number> {
@@ -61,7 +62,7 @@ async function main(): Promise<void> {
     const o = parseTrainOptions([...base, ...BEFORE, ...flags]);
     const data = await loadTrainingData(o);
     const encoder = o.head.embedding ? await resolveEncoder(o.encoder, o.dtype, o.dvcFile, o.store, o.cacheDir) : null;
-    const embed = await prepareEmbeddings(encoder, o.head, o.cacheDir, data, []);
+    const embed = await prepareEmbeddings(encoder, o.head, o.cacheDir, data);
     const ev = trainAndEvaluate(o.head, data, embed, o.folds);
     const texts = data.holdout.map((e) => e.text);
     const emb = ev.head.embedding ? embed(texts) : null;

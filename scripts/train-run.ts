@@ -53,10 +53,10 @@ export async function loadTrainingData(o: Pick<TrainOptions, 'dataset' | 'holdou
 }
 
 /** Embeds every text (and title) once, through the on-disk cache; the returned lookup is synchronous. */
-export async function prepareEmbeddings(encoder: EncoderSource | null, cfg: HeadConfig, cacheDir: string, data: TrainingData, more: string[]): Promise<Embed> {
+export async function prepareEmbeddings(encoder: EncoderSource | null, cfg: HeadConfig, cacheDir: string, data: TrainingData): Promise<Embed> {
   if (!cfg.embedding || !encoder) return () => null;
   const all = [...data.train, ...data.extra, ...data.holdout, ...data.fresh];
-  const texts = [...new Set([...all.map((e) => e.text), ...all.map((e) => e.title), ...more])];
+  const texts = [...new Set([...all.map((e) => e.text), ...all.map((e) => e.title)])];
   const onnx = path.join(encoder.dir, 'onnx');
   const cache = EmbeddingCache.open(path.resolve(cacheDir), path.join(onnx, ONNX_FILE_BY_DTYPE[encoder.dtype]), cfg.embedding.pooling);
   // One intra-op thread: onnxruntime's reductions then run in one order, so embeddings are bit-identical across runs.
