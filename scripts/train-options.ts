@@ -58,6 +58,16 @@ function tfidfBlocks(spec: string, maxFeatures: number | null): TfidfOptions[] {
 }
 
 export function parseTrainOptions(argv: string[]): TrainOptions {
+  try {
+    return optionsFrom(argv);
+  } catch (err) {
+    // A mistyped flag gets its message and the usage, not a stack trace.
+    console.error(`${(err as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+function optionsFrom(argv: string[]): TrainOptions {
   const { values: v } = parseArgs({
     args: argv,
     strict: true,
