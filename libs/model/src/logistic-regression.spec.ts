@@ -1,4 +1,4 @@
-import { CharTfidfVectorizer } from './char-tfidf';
+import { TfidfVectorizer } from './tfidf';
 import { LogisticRegression, type FeatureRow } from './logistic-regression';
 import { accuracy, classificationReport } from './metrics';
 
@@ -48,10 +48,24 @@ describe('LogisticRegression', () => {
     c.predictProba(rows).forEach((p, i) => p.forEach((x, k) => expect(x).toBeCloseTo(pa[i][k], 4)));
   });
 
+  it('sample weights shift the boundary towards the lighter class', () => {
+    // Two overlapping 1-D classes; weighting class 1 five times moves the 0.5 point of P(class 1) left.
+    const rows: FeatureRow[] = [-2, -1, 0, 1, -1, 0, 1, 2].map((v) => ({ dense: [v] }));
+    const y = [0, 0, 0, 0, 1, 1, 1, 1];
+    const plain = new LogisticRegression();
+    plain.fit(rows, y, 2, { denseDim: 1, sparseDim: 0 }, { C: 10 });
+    const weighted = new LogisticRegression();
+    weighted.fit(rows, y, 2, { denseDim: 1, sparseDim: 0 }, { C: 10 }, y.map((k) => (k === 1 ? 5 : 1)));
+    const at = (lr: LogisticRegression) => lr.predictProbaOne({ dense: [0] })[1];
+    expect(at(plain)).toBeCloseTo(0.5, 2);
+    expect(at(weighted)).toBeGreaterThan(0.75);
+    expect(() => plain.fit(rows, y, 2, { denseDim: 1, sparseDim: 0 }, {}, [1])).toThrow(/sampleWeight/);
+  });
+
   it('trains on concatenated dense + sparse tf-idf features', () => {
     const texts = ['image segmentation cnn', 'object detection images', 'text classification bert', 'language model text'];
     const y = [0, 0, 1, 1];
-    const tf = new CharTfidfVectorizer({ analyzer: 'char_wb', ngramRange: [2, 4] }).fit(texts);
+    const tf = new TfidfVectorizer({ analyzer: 'char_wb', ngramRange: [2, 4] }).fit(texts);
     const rows = texts.map((t, i) => ({ dense: [y[i] === 0 ? 0.1 : -0.1], sparse: tf.transformOne(t) }));
     const lr = new LogisticRegression();
     lr.fit(rows, y, 2, { denseDim: 1, sparseDim: tf.vocabularySize }, { C: 100 });

@@ -1,11 +1,12 @@
 /**
  * Multinomial (softmax) logistic regression with L2 penalty, trained full-batch with L-BFGS.
- * Objective (sklearn convention): sum_i CE(y_i, softmax(W x_i + b)) + ||W||^2 / (2C); the bias
+ * Objective (sklearn convention): sum_i w_i CE(y_i, softmax(W x_i + b)) + ||W||^2 / (2C); the bias
  * is not penalised. Inputs are rows of [dense block | sparse block]: a dense Float32Array of
  * `denseDim` values (may be 0) followed by a sparse vector over `sparseDim` columns.
  * Deterministic: the seed only drives the (tiny) random initialisation.
  */
-import type { SparseVector } from './char-tfidf';
+import { minimizeLbfgs, type Objective } from './lbfgs';
+import type { SparseVector } from './tfidf';
 
 export interface FeatureRow {
   dense?: Float32Array | number[];
@@ -87,7 +88,7 @@ export class LogisticRegression {
     }
   }
 
-  private static softmaxInPlace(z: Float64Array): void {
+  static softmaxInPlace(z: Float64Array): void {
     let m = -Infinity;
     for (let k = 0; k < z.length; k++) if (z[k] > m) m = z[k];
     let s = 0;
@@ -98,52 +99,62 @@ export class LogisticRegression {
     for (let k = 0; k < z.length; k++) z[k] /= s;
   }
 
+  /**
+   * Fits the weights. `sampleWeight` (default 1 per row) scales each row's loss term, which is how
+   * class weights are applied.
+   */
   fit(
     rows: FeatureRow[],
     y: number[],
     numClasses: number,
     dims: { denseDim: number; sparseDim: number },
     opts: Partial<LogisticRegressionOptions> = {},
+    sampleWeight?: number[],
   ): TrainResult {
     const o = { ...DEFAULT_LR_OPTIONS, ...opts };
     if (rows.length !== y.length || rows.length === 0) throw new Error('fit: rows/labels mismatch or empty');
+    if (sampleWeight && sampleWeight.length !== rows.length) throw new Error('fit: sampleWeight length mismatch');
     this.numClasses = numClasses;
     this.denseDim = dims.denseDim;
     this.sparseDim = dims.sparseDim;
-    const K = numClasses;
-    const d = this.dim;
-    const nW = K * d;
-    const P = nW + K;
-    const n = rows.length;
-    const rand = mulberry32(o.seed);
-    const x = new Float64Array(P);
-    for (let i = 0; i < nW; i++) x[i] = (rand() - 0.5) * 1e-3;
-    const lam = 1 / o.C;
-    const z = new Float64Array(K);
+    const objective = this.penalisedLoss(rows, y, sampleWeight ?? null, 1 / o.C);
+    const res = minimizeLbfgs(objective, this.initialParameters(o.seed), { maxIter: o.maxIter, gradTol: o.tol * rows.length, memory: o.memory });
+    this.setParameters(res.x);
+    return { iterations: res.iterations, loss: res.value, converged: res.converged };
+  }
 
-    const evaluate = (theta: Float64Array, grad: Float64Array): number => {
+  /** Tiny seeded random weights (zero bias): breaks the symmetry between classes. */
+  private initialParameters(seed: number): Float64Array {
+    const nW = this.numClasses * this.dim;
+    const rand = mulberry32(seed);
+    const theta = new Float64Array(nW + this.numClasses);
+    for (let i = 0; i < nW; i++) theta[i] = (rand() - 0.5) * 1e-3;
+    return theta;
+  }
+
+  private setParameters(theta: Float64Array): void {
+    const nW = this.numClasses * this.dim;
+    this.W = theta.slice(0, nW);
+    this.b = theta.slice(nW);
+  }
+
+  /** Weighted cross-entropy + L2 on the weights (not the bias), over theta = [W row-major | b]. */
+  private penalisedLoss(rows: FeatureRow[], y: number[], sampleWeight: number[] | null, lam: number): Objective {
+    const K = this.numClasses;
+    const nW = K * this.dim;
+    const z = new Float64Array(K);
+    return (theta, grad) => {
       grad.fill(0);
       const W = theta.subarray(0, nW);
       const b = theta.subarray(nW);
       let loss = 0;
-      for (let i = 0; i < n; i++) {
-        const row = rows[i];
-        this.logitsInto(row, W as Float64Array, b as Float64Array, z);
+      for (let i = 0; i < rows.length; i++) {
+        const w = sampleWeight ? sampleWeight[i] : 1;
+        this.logitsInto(rows[i], W, b, z);
         LogisticRegression.softmaxInPlace(z);
-        loss -= Math.log(Math.max(z[y[i]], 1e-300));
-        for (let k = 0; k < K; k++) {
-          const g = z[k] - (k === y[i] ? 1 : 0);
-          if (g === 0) continue;
-          const base = k * d;
-          const dense = row.dense;
-          if (dense && this.denseDim > 0) for (let j = 0; j < this.denseDim; j++) grad[base + j] += g * dense[j];
-          const sp = row.sparse;
-          if (sp) {
-            const off = base + this.denseDim;
-            for (let t = 0; t < sp.indices.length; t++) grad[off + sp.indices[t]] += g * sp.values[t];
-          }
-          grad[nW + k] += g;
-        }
+        loss -= w * Math.log(Math.max(z[y[i]], 1e-300));
+        for (let k = 0; k < K; k++) z[k] = w * (z[k] - (k === y[i] ? 1 : 0));
+        this.addOuterProduct(rows[i], z, grad);
       }
       let reg = 0;
       for (let j = 0; j < nW; j++) {
@@ -152,111 +163,34 @@ export class LogisticRegression {
       }
       return loss + 0.5 * lam * reg;
     };
+  }
 
-    // L-BFGS with backtracking (Armijo) line search.
-    const g = new Float64Array(P);
-    let f = evaluate(x, g);
-    const S: Float64Array[] = [];
-    const Yh: Float64Array[] = [];
-    const rho: number[] = [];
-    const dir = new Float64Array(P);
-    const xNew = new Float64Array(P);
-    const gNew = new Float64Array(P);
-    const alpha = new Float64Array(o.memory);
-    let iter = 0;
-    let converged = false;
-    const maxAbs = (v: Float64Array) => {
-      let m = 0;
-      for (let i = 0; i < v.length; i++) m = Math.max(m, Math.abs(v[i]));
-      return m;
-    };
-    const dot = (a: Float64Array, c: Float64Array) => {
-      let s = 0;
-      for (let i = 0; i < a.length; i++) s += a[i] * c[i];
-      return s;
-    };
-    for (; iter < o.maxIter; iter++) {
-      if (maxAbs(g) / n < o.tol) {
-        converged = true;
-        break;
-      }
-      // Two-loop recursion: dir = -H g.
-      for (let i = 0; i < P; i++) dir[i] = -g[i];
-      const m = S.length;
-      for (let j = m - 1; j >= 0; j--) {
-        alpha[j] = rho[j] * dot(S[j], dir);
-        const yj = Yh[j];
-        for (let i = 0; i < P; i++) dir[i] -= alpha[j] * yj[i];
-      }
-      if (m > 0) {
-        const gamma = dot(S[m - 1], Yh[m - 1]) / dot(Yh[m - 1], Yh[m - 1]);
-        for (let i = 0; i < P; i++) dir[i] *= gamma;
-      } else {
-        const gn = Math.sqrt(dot(g, g));
-        for (let i = 0; i < P; i++) dir[i] /= Math.max(gn, 1e-12);
-      }
-      for (let j = 0; j < m; j++) {
-        const beta = rho[j] * dot(Yh[j], dir);
-        const sj = S[j];
-        for (let i = 0; i < P; i++) dir[i] += (alpha[j] - beta) * sj[i];
-      }
-      let gd = dot(g, dir);
-      if (gd >= 0) {
-        // Not a descent direction: reset to steepest descent.
-        S.length = 0;
-        Yh.length = 0;
-        rho.length = 0;
-        for (let i = 0; i < P; i++) dir[i] = -g[i];
-        gd = dot(g, dir);
-      }
-      let step = 1;
-      let fNew = 0;
-      let accepted = false;
-      for (let ls = 0; ls < 40; ls++) {
-        for (let i = 0; i < P; i++) xNew[i] = x[i] + step * dir[i];
-        fNew = evaluate(xNew, gNew);
-        if (fNew <= f + 1e-4 * step * gd) {
-          accepted = true;
-          break;
-        }
-        step *= 0.5;
-      }
-      if (!accepted) break;
-      const s = new Float64Array(P);
-      const yv = new Float64Array(P);
-      for (let i = 0; i < P; i++) {
-        s[i] = xNew[i] - x[i];
-        yv[i] = gNew[i] - g[i];
-      }
-      const sy = dot(s, yv);
-      if (sy > 1e-10) {
-        if (S.length === o.memory) {
-          S.shift();
-          Yh.shift();
-          rho.shift();
-        }
-        S.push(s);
-        Yh.push(yv);
-        rho.push(1 / sy);
-      }
-      const rel = Math.abs(f - fNew) / Math.max(Math.abs(f), Math.abs(fNew), 1);
-      x.set(xNew);
-      g.set(gNew);
-      f = fNew;
-      if (rel < 1e-12) {
-        converged = true;
-        iter++;
-        break;
-      }
+  /** grad[W_k] += g[k] * row for every class k, grad[b_k] += g[k]. */
+  private addOuterProduct(row: FeatureRow, g: Float64Array, grad: Float64Array): void {
+    const d = this.dim;
+    const D = this.denseDim;
+    const nW = this.numClasses * d;
+    for (let k = 0; k < g.length; k++) {
+      const gk = g[k];
+      if (gk === 0) continue;
+      const base = k * d;
+      const dense = row.dense;
+      if (dense && D > 0) for (let j = 0; j < D; j++) grad[base + j] += gk * dense[j];
+      const sp = row.sparse;
+      if (sp) for (let t = 0; t < sp.indices.length; t++) grad[base + D + sp.indices[t]] += gk * sp.values[t];
+      grad[nW + k] += gk;
     }
-    this.W = x.slice(0, nW);
-    this.b = x.slice(nW);
-    return { iterations: iter, loss: f, converged };
+  }
+
+  /** Raw class scores W x + b, before the softmax. */
+  logits(row: FeatureRow): Float64Array {
+    const z = new Float64Array(this.numClasses);
+    this.logitsInto(row, this.W, this.b, z);
+    return z;
   }
 
   predictProbaOne(row: FeatureRow): number[] {
-    const z = new Float64Array(this.numClasses);
-    this.logitsInto(row, this.W, this.b, z);
+    const z = this.logits(row);
     LogisticRegression.softmaxInPlace(z);
     return Array.from(z);
   }

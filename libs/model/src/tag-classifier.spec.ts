@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { materialize } from '@tagserve/dvc-store';
+import { parseCsvRecords } from './csv';
 import { TagClassifier } from './tag-classifier';
 
 /** Loads the shipped model: stores/model.dvc materialized from stores/blob into a temp dir. */
@@ -34,6 +35,44 @@ describe('TagClassifier (shipped artifact)', () => {
     expect(['q8', 'fp32']).toContain(clf.args.dtype);
     expect(typeof (clf.performance as { accuracy: number }).accuracy).toBe('number');
     expect((clf.performance as { accuracy: number }).accuracy).toBeGreaterThan(0.85);
+  });
+
+  it('applies the fallback threshold of args.json to the tag, not to the probabilities', async () => {
+    const threshold = clf.args.threshold as number;
+    expect(threshold).toBeGreaterThan(0.25);
+    expect(threshold).toBeLessThan(1);
+    expect(clf.args.fallback_tag).toBe('other');
+    // The committed check set's hard listings: some have a top class other than `other` below the threshold.
+    const texts = parseCsvRecords(fs.readFileSync(path.join(ROOT, 'data', 'fresh.csv'), 'utf8')).map((r) => `${r.title} ${r.description}`);
+    const preds = await clf.predict(texts);
+    const fellBack = preds.filter((p) => {
+      const probs = Object.values(p.predicted_probabilities);
+      return Math.max(...probs) < threshold && clf.labels[probs.indexOf(Math.max(...probs))] !== 'other';
+    });
+    expect(fellBack.length).toBeGreaterThan(0);
+    for (const p of preds) {
+      const probs = Object.values(p.predicted_probabilities);
+      expect(probs.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
+      const top = clf.labels[probs.indexOf(Math.max(...probs))];
+      expect(p.predicted_tag).toBe(Math.max(...probs) < threshold ? 'other' : top);
+    }
+  });
+
+  it('reports the holdout, the check set, cross-validation, slices and calibration', () => {
+    const perf = clf.performance as {
+      overall: { f1: number };
+      fresh: { overall: { num_samples: number } };
+      cross_validation: { macro_f1: { sd: number } };
+      slices: Record<string, Record<string, { num_samples: number }>>;
+      calibration: { holdout: { ece: number; reliability: unknown[] } };
+    };
+    expect(perf.overall.f1).toBeGreaterThan(0.9);
+    expect(perf.fresh.overall.num_samples).toBe(120);
+    expect(perf.cross_validation.macro_f1.sd).toBeGreaterThan(0);
+    expect(Object.keys(perf.slices.validation)).toEqual(['short_text', 'nlp_cnn']);
+    expect(perf.slices.validation.nlp_cnn.num_samples).toBeGreaterThan(0);
+    expect(perf.calibration.holdout.reliability).toHaveLength(10);
+    expect(perf.calibration.holdout.ece).toBeLessThan(0.1);
   });
 
   it('ships exactly one onnx file', () => {

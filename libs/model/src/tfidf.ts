@@ -1,14 +1,14 @@
 /**
- * sklearn-compatible character n-gram TfidfVectorizer (subset):
- * analyzer 'char' | 'char_wb', ngram_range, lowercase, sublinear_tf, smooth_idf=True,
+ * sklearn-compatible TfidfVectorizer (subset): analyzer 'char' | 'char_wb' | 'word' (sklearn's
+ * token_pattern \b\w\w+\b, n-grams joined by a space), ngram_range, lowercase, sublinear_tf, smooth_idf=True,
  * norm='l2', min_df (absolute count), max_features (top by corpus term frequency).
  * Vocabulary indices are assigned in sorted term order, like sklearn.
  */
 
-export type CharAnalyzer = 'char' | 'char_wb';
+export type TfidfAnalyzer = 'char' | 'char_wb' | 'word';
 
-export interface CharTfidfOptions {
-  analyzer: CharAnalyzer;
+export interface TfidfOptions {
+  analyzer: TfidfAnalyzer;
   ngramRange: [number, number];
   lowercase: boolean;
   sublinearTf: boolean;
@@ -21,14 +21,14 @@ export interface SparseVector {
   values: Float32Array;
 }
 
-export interface CharTfidfJSON {
-  options: CharTfidfOptions;
+export interface TfidfJSON {
+  options: TfidfOptions;
   /** Terms in index order. */
   vocabulary: string[];
   idf: number[];
 }
 
-export const DEFAULT_TFIDF_OPTIONS: CharTfidfOptions = {
+export const DEFAULT_TFIDF_OPTIONS: TfidfOptions = {
   analyzer: 'char',
   ngramRange: [2, 5],
   lowercase: true,
@@ -39,15 +39,17 @@ export const DEFAULT_TFIDF_OPTIONS: CharTfidfOptions = {
 
 const WHITESPACE = /\s\s+/g;
 const SURROGATE = /[\uD800-\uDFFF]/;
+/** sklearn's default token_pattern (?u)\b\w\w+\b, with Unicode letters and digits as \w. */
+const WORD_TOKEN = /[\p{L}\p{N}_]{2,}/gu;
 
-export class CharTfidfVectorizer {
-  readonly options: CharTfidfOptions;
+export class TfidfVectorizer {
+  readonly options: TfidfOptions;
   private vocab = new Map<string, number>();
   private terms: string[] = [];
   private idf: Float64Array = new Float64Array(0);
   private scratch = new Float64Array(0);
 
-  constructor(options: Partial<CharTfidfOptions> = {}) {
+  constructor(options: Partial<TfidfOptions> = {}) {
     this.options = { ...DEFAULT_TFIDF_OPTIONS, ...options };
     const [lo, hi] = this.options.ngramRange;
     if (!(lo >= 1 && hi >= lo)) throw new Error(`invalid ngramRange [${lo}, ${hi}]`);
@@ -65,7 +67,7 @@ export class CharTfidfVectorizer {
     return this.idf;
   }
 
-  /** Character n-grams of one document, sklearn's _char_ngrams / _char_wb_ngrams. */
+  /** N-grams of one document: sklearn's _word_ngrams / _char_ngrams / _char_wb_ngrams. */
   analyze(doc: string): string[] {
     const out: string[] = [];
     this.forEachNgram(doc, (g) => out.push(g));
@@ -81,6 +83,13 @@ export class CharTfidfVectorizer {
   private forEachNgram(doc: string, emit: (gram: string) => void): void {
     const text = (this.options.lowercase ? doc.toLowerCase() : doc).replace(WHITESPACE, ' ');
     const [lo, hi] = this.options.ngramRange;
+    if (this.options.analyzer === 'word') {
+      const tokens = text.match(WORD_TOKEN) ?? [];
+      for (let n = lo; n <= Math.min(hi, tokens.length); n++) {
+        for (let i = 0; i + n <= tokens.length; i++) emit(tokens.slice(i, i + n).join(' '));
+      }
+      return;
+    }
     const units = !SURROGATE.test(text);
     if (this.options.analyzer === 'char') {
       const chars = units ? text : Array.from(text);
@@ -172,11 +181,7 @@ export class CharTfidfVectorizer {
     return docs.map((d) => this.transformOne(d));
   }
 
-  fitTransform(docs: string[]): SparseVector[] {
-    return this.fit(docs).transform(docs);
-  }
-
-  toJSON(decimals = 6): CharTfidfJSON {
+  toJSON(decimals = 6): TfidfJSON {
     const f = 10 ** decimals;
     return {
       options: { ...this.options, ngramRange: [...this.options.ngramRange] as [number, number] },
@@ -185,9 +190,9 @@ export class CharTfidfVectorizer {
     };
   }
 
-  static fromJSON(json: CharTfidfJSON): CharTfidfVectorizer {
+  static fromJSON(json: TfidfJSON): TfidfVectorizer {
     if (json.vocabulary.length !== json.idf.length) throw new Error('tf-idf JSON: vocabulary/idf length mismatch');
-    const v = new CharTfidfVectorizer(json.options);
+    const v = new TfidfVectorizer(json.options);
     v.terms = [...json.vocabulary];
     v.vocab = new Map(v.terms.map((g, i) => [g, i]));
     v.idf = Float64Array.from(json.idf);
