@@ -1,5 +1,5 @@
 import Ajv from 'ajv';
-import { PREDICTION_QUEUE } from '@tagserve/queue';
+import { BULK_QUEUE, CHUNK_QUEUE, PREDICTION_QUEUE } from '@tagserve/queue';
 import { UnrecoverableError, Worker } from 'bullmq';
 import { AppProcess, waitForStatus } from './support/app-process';
 import { HttpResult, send } from './support/http';
@@ -7,6 +7,7 @@ import { LABELS, sampleTexts } from './support/predictions';
 import { postHead, rawRequest } from './support/raw-http';
 import { freePort } from './support/redis-server';
 import { Stack } from './support/stack';
+import { waitFor } from './support/wait-for';
 
 /**
  * The OpenAPI document against the server: every status each route is made to return here
@@ -25,10 +26,17 @@ const ENV = {
   JOB_ATTEMPTS: '1',
   HTTP_BODY_TIMEOUT_MS: '1000',
   THROTTLE_LIMIT: '1000000',
+  // Bulk bodies of 40 KB are refused with 413 (JSON on its Content-Length, CSV while streamed).
+  JOBS_BODY_LIMIT: '32kb',
 };
+/** A labelled CSV for /evaluate: two rows, tags among the served labels. */
+const LABELLED = `title,description,tag\nTransfer learning,for text classification,${LABELS[2]}\nObject detection,with convolutional networks,${LABELS[0]}\n`;
+const CSV = { 'content-type': 'text/csv' };
+/** A job id that names no job. */
+const NO_SUCH_JOB = '00000000-0000-4000-8000-000000000000';
 
 type Doc = { paths: Record<string, Record<string, { responses: Record<string, Response> }>>; components: { schemas: Record<string, Schema> } };
-type Response = { content?: { 'application/json': { schema: Schema } }; headers?: Record<string, unknown> };
+type Response = { content?: Record<string, { schema: Schema }>; headers?: Record<string, unknown> };
 type Schema = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** Object schemas that list properties but say nothing of others are closed: a body field the document does not name fails. */
@@ -61,6 +69,13 @@ describe('OpenAPI document matches what the server answers', () => {
   const getArg = (arg: string, url = stack.url, query = '') => get(`/args/${arg}${query}`, url, '/args/{arg}');
   const predict = async (body: unknown, headers?: Record<string, string>, url = stack.url) =>
     record('post /predict', await send(`${url}/predict`, { body, headers, timeoutMs: 10_000 }));
+  const postJobs = async (body: unknown, headers?: Record<string, string>, url = stack.url) =>
+    record('post /jobs', await send(`${url}/jobs`, { body, headers, timeoutMs: 10_000 }));
+  const evaluate = async (csv: string, headers: Record<string, string> = CSV, url = stack.url) =>
+    record('post /evaluate', await send(`${url}/evaluate`, { body: csv, headers, timeoutMs: 15_000 }));
+  /** `method` /jobs/{id}`suffix` (suffix '' or '/result.csv'), recorded under its documented route. */
+  const onJob = async (method: 'GET' | 'DELETE', id: string, suffix = '', query = '', url = stack.url) =>
+    record(`${method.toLowerCase()} /jobs/{id}${suffix}`, await send(`${url}/jobs/${id}${suffix}${query}`, { method }));
 
   beforeAll(async () => {
     stack = await Stack.create(ENV);
@@ -93,21 +108,40 @@ describe('OpenAPI document matches what the server answers', () => {
     await predict({ texts: [] });
     await predict({ texts: [{ text: 'x'.repeat(20_000) }] }); // 413 (16 KB)
     record('post /predict', await rawRequest(stack.port, [postHead({ 'Content-Length': 50 }), '{"texts"'], 5000)); // 408
-    await predict({ texts: sampleTexts(1, 'timeout') }); // 504: no worker within 4 s; the job stays queued
+    await postJobs('{"texts": [');
+    await postJobs('x', { 'content-type': 'text/plain' });
+    await postJobs({ texts: [] });
+    await postJobs({ texts: [{ text: 'x'.repeat(40_000) }] }); // 413 (32 KB)
+    record('post /jobs', await rawRequest(stack.port, [postHead({ 'Content-Length': 50 }, '/jobs'), '{"texts"'], 5000)); // 408
+    const queued = await postJobs({ texts: sampleTexts(2, 'queued') }); // 202
+    expect((await onJob('GET', queued.body.data.id)).body.data.state).toBe('queued');
+    await onJob('GET', queued.body.data.id, '', '?limit=0'); // 422
+    await onJob('GET', queued.body.data.id, '/result.csv'); // 409: not completed
+    expect((await onJob('DELETE', queued.body.data.id)).body.data.state).toBe('canceled');
+    for (const suffix of ['', '/result.csv']) await onJob('GET', NO_SUCH_JOB, suffix); // 404
+    await onJob('DELETE', NO_SUCH_JOB);
+    await evaluate(LABELLED, { 'content-type': 'text/csv; charset=latin1' }); // 415
+    await evaluate('title,description\nA,B\n'); // 422: no tag column
+    await evaluate(`title,description,tag\n${'A,B,mlops\n'.repeat(4000)}`); // 413: 40 KB
+    // 504: no worker within 4 s, the job stays queued; /evaluate waits as long and answers 202.
+    await Promise.all([predict({ texts: sampleTexts(1, 'timeout') }), evaluate(LABELLED)]);
 
-    // A worker whose jobs fail for good: 502 (it also takes the job left by the 504).
-    const failing = new Worker(PREDICTION_QUEUE, async () => Promise.reject(new UnrecoverableError('model exploded')), {
-      prefix: PREFIX,
-      connection: { host: '127.0.0.1', port: stack.redis.port, maxRetriesPerRequest: null },
-    });
-    await failing.waitUntilReady();
+    // Workers whose jobs fail for good: /predict answers 502 (its worker also takes the job left by the 504). A bulk
+    // job whose chunk failed for good (failParentOnFailure) is failed by the next worker of the bulk queue, as a real
+    // worker does, without running its processor (BullMQ's deferred failure): /evaluate answers 502.
+    const connection = { host: '127.0.0.1', port: stack.redis.port, maxRetriesPerRequest: null };
+    const failing = [PREDICTION_QUEUE, CHUNK_QUEUE, BULK_QUEUE].map(
+      (queue) => new Worker(queue, async () => Promise.reject(new UnrecoverableError('model exploded')), { prefix: PREFIX, connection }),
+    );
+    await Promise.all(failing.map((w) => w.waitUntilReady()));
     // The job left by the 504 fails first: then the worker is surely taking jobs.
     const redis = stack.redis.client();
     const deadline = Date.now() + 30_000;
     while ((await redis.zcard(`${PREFIX}:${PREDICTION_QUEUE}:failed`)) < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     redis.disconnect();
     await predict({ texts: sampleTexts(1, 'fail') });
-    await failing.close();
+    await evaluate(LABELLED); // 502
+    await Promise.all(failing.map((w) => w.close()));
 
     // A real worker: every success.
     const worker = await stack.startWorker();
@@ -125,6 +159,18 @@ describe('OpenAPI document matches what the server answers', () => {
     await getArg(someArg, stack.url, '?version=a&version=b');
     const ok = await predict({ texts: sampleTexts(2, 'ok') });
     expect(Object.keys(ok.body.data.predictions[0].predicted_probabilities).sort()).toEqual(LABELS);
+    const done = (await postJobs({ texts: sampleTexts(2, 'bulk') })).body.data.id;
+    await waitFor(async () => (await send(`${stack.url}/jobs/${done}`, { method: 'GET' })).body?.data?.state === 'completed', {
+      timeoutMs: 30_000,
+      intervalMs: 100,
+      what: 'the bulk job completed',
+    });
+    expect((await onJob('GET', done)).body.data.predictions).toHaveLength(2);
+    expect((await onJob('GET', done, '/result.csv')).headers['content-type']).toContain('text/csv');
+    await onJob('DELETE', done); // 409: finished
+    // 200 when its job completes within PREDICT_TIMEOUT_MS; a loaded machine may need another try (a 202 is documented too).
+    let evaluated = await evaluate(LABELLED);
+    for (let i = 0; i < 2 && evaluated.status !== 200; i++) evaluated = await evaluate(LABELLED);
     await worker.stop('SIGKILL');
 
     // Two jobs waiting with no worker (QUEUE_MAX_WAITING 2): the next request is 429 at once.
@@ -140,6 +186,10 @@ describe('OpenAPI document matches what the server answers', () => {
       for (const path of ['/', '/performance', '/args']) for (let i = 0; i < 2; i++) await get(path, url);
       for (let i = 0; i < 2; i++) await getArg('C', url);
       for (let i = 0; i < 2; i++) await predict({ texts: [] }, undefined, url);
+      for (let i = 0; i < 2; i++) await postJobs({ texts: [] }, undefined, url);
+      for (let i = 0; i < 2; i++) await evaluate('title,description\nA,B\n', CSV, url);
+      for (const suffix of ['', '/result.csv']) for (let i = 0; i < 2; i++) await onJob('GET', NO_SUCH_JOB, suffix, '', url);
+      for (let i = 0; i < 2; i++) await onJob('DELETE', NO_SUCH_JOB, '', '', url);
     } finally {
       await throttled.stop('SIGKILL');
     }
@@ -151,6 +201,10 @@ describe('OpenAPI document matches what the server answers', () => {
     await getArg('C');
     await get('/health/ready');
     await predict({ texts: sampleTexts(1, 'down') });
+    await postJobs({ texts: sampleTexts(1, 'down') });
+    await evaluate(LABELLED);
+    for (const suffix of ['', '/result.csv']) await onJob('GET', done, suffix);
+    await onJob('DELETE', done);
     await stack.redis.restart();
 
     const problems: string[] = [];
@@ -161,19 +215,24 @@ describe('OpenAPI document matches what the server answers', () => {
         problems.push(`${route} answered ${status}, undocumented`);
         continue;
       }
-      const schema = documented.content?.['application/json'].schema;
+      if (headers['retry-after'] !== undefined && !documented.headers?.['Retry-After']) problems.push(`${route} ${status} sends Retry-After, undocumented`);
+      const types = Object.keys(documented.content ?? {});
+      const schema = documented.content?.['application/json']?.schema;
       if (!schema) {
-        problems.push(`${route} ${status} has no schema`);
+        // A body documented as another type (result.csv: text/csv) has no JSON schema to meet, but must come as that type.
+        if (types.length === 0) problems.push(`${route} ${status} has no schema`);
+        else if (!types.some((type) => String(headers['content-type']).startsWith(type)))
+          problems.push(`${route} ${status} came as ${headers['content-type']}, documented as ${types.join(', ')}`);
         continue;
       }
       const validate = ajv.compile({ ...closed(schema), components: closed(doc.components) });
       if (!validate(body)) problems.push(`${route} ${status}: ${ajv.errorsText(validate.errors)} in ${JSON.stringify(body).slice(0, 300)}`);
-      if (headers['retry-after'] !== undefined && !documented.headers?.['Retry-After']) problems.push(`${route} ${status} sends Retry-After, undocumented`);
     }
     for (const [path, methods] of Object.entries(doc.paths)) {
       for (const [method, operation] of Object.entries(methods)) {
         for (const status of Object.keys(operation.responses)) {
-          if (!seen.some((s) => s.route === `${method} ${path}` && String(s.status) === status)) problems.push(`${method} ${path} documents ${status}, never seen here`);
+          if (!seen.some((s) => s.route === `${method} ${path}` && String(s.status) === status))
+            problems.push(`${method} ${path} documents ${status}, never seen here`);
         }
       }
     }
@@ -181,6 +240,11 @@ describe('OpenAPI document matches what the server answers', () => {
     // Each failure mode was provoked as intended, not by accident.
     const statuses = (route: string) => [...new Set(seen.filter((s) => s.route === route).map((s) => s.status))].sort();
     expect(statuses('post /predict')).toEqual([200, 400, 408, 413, 415, 422, 429, 502, 503, 504]);
+    expect(statuses('post /jobs')).toEqual([202, 400, 408, 413, 415, 422, 429, 503]);
+    expect(statuses('post /evaluate')).toEqual([200, 202, 413, 415, 422, 429, 502, 503]);
+    expect(statuses('get /jobs/{id}')).toEqual([200, 404, 422, 429, 503]);
+    expect(statuses('get /jobs/{id}/result.csv')).toEqual([200, 404, 409, 429, 503]);
+    expect(statuses('delete /jobs/{id}')).toEqual([200, 404, 409, 429, 503]);
     expect(seen.find((s) => s.status === 429 && s.route === 'post /predict')?.headers['retry-after']).toBeDefined();
   });
 });

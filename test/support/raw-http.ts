@@ -77,8 +77,8 @@ function parseAnswer(raw: Buffer): Pick<RawAnswer, 'status' | 'headers' | 'body'
   return { status: Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1] ?? 0), headers, body, text };
 }
 
-/** A request head for POST /predict with the given extra header lines. */
-export function postHead(headers: Record<string, string | number>): string {
+/** A request head for POST `path` (/predict unless told) with the given extra header lines. */
+export function postHead(headers: Record<string, string | number>, path = '/predict'): string {
   const lines = Object.entries({ Host: 'localhost', 'Content-Type': 'application/json', ...headers }).map(([k, v]) => `${k}: ${v}`);
-  return `POST /predict HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n`;
+  return `POST ${path} HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n`;
 }

@@ -3,9 +3,9 @@ import { ConfigService } from '@nestjs/config';
 import { ApiBody, ApiConsumes, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { TagserveConfigService } from '@tagserve/config';
 import type { Request, Response } from 'express';
+import { ApiErrorResponses, THROTTLED } from '../http/openapi';
 import { envelope } from '../http/response-envelope';
 import { REQUEST_ID_HEADER } from '../http/request-id';
-import { ErrorResponseDto } from '../predict/prediction-response.dto';
 import { BulkRequestReader } from './bulk-request.reader';
 import { csvBody, JobResponseDto } from './jobs.dto';
 import { BulkJobView, JobsService } from './jobs.service';
@@ -15,6 +15,7 @@ const POLL_MS = 100;
 
 @ApiTags('jobs')
 @Controller('evaluate')
+@ApiErrorResponses(THROTTLED)
 export class EvaluateController {
   private readonly waitMs: number;
 
@@ -36,10 +37,13 @@ export class EvaluateController {
   @ApiBody({ schema: csvBody('title,description,tag') })
   @ApiResponse({ status: 200, type: JobResponseDto, description: 'Completed: data.performance holds the metrics' })
   @ApiResponse({ status: 202, type: JobResponseDto, description: 'Still running; Location: /jobs/{id}' })
-  @ApiResponse({ status: 413, type: ErrorResponseDto, description: 'Body larger than JOBS_BODY_LIMIT' })
-  @ApiResponse({ status: 415, type: ErrorResponseDto, description: 'Not text/csv, or not UTF-8' })
-  @ApiResponse({ status: 422, type: ErrorResponseDto, description: 'Missing columns, empty file or tag, bytes not UTF-8, too many rows' })
-  @ApiResponse({ status: 502, type: ErrorResponseDto, description: 'The evaluation job failed' })
+  @ApiErrorResponses({
+    413: 'Body larger than JOBS_BODY_LIMIT',
+    415: 'Not text/csv, or not UTF-8',
+    422: 'Missing columns, empty file or tag, bytes not UTF-8, too many rows',
+    502: 'The evaluation job failed within PREDICT_TIMEOUT_MS (a chunk failed on every attempt); names the job id',
+    503: 'Redis unavailable; see Retry-After',
+  })
   async evaluate(@Req() req: Request, @Res() res: Response): Promise<void> {
     const input = await this.reader.read(req, res, 'evaluate');
     const queued = await this.jobs.submit('evaluate', input, String(req.headers[REQUEST_ID_HEADER]));

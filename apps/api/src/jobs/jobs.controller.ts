@@ -1,10 +1,10 @@
 import { Controller, Delete, Get, HttpCode, HttpException, Param, Post, Query, Req, Res, UnprocessableEntityException } from '@nestjs/common';
-import { ApiBody, ApiConsumes, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { allRows, predictionRows } from '@tagserve/queue';
 import type { Request, Response } from 'express';
 import { envelope, Envelope } from '../http/response-envelope';
 import { REQUEST_ID_HEADER } from '../http/request-id';
-import { ErrorResponseDto } from '../predict/prediction-response.dto';
+import { ApiErrorResponses, THROTTLED } from '../http/openapi';
 import { BulkRequestReader } from './bulk-request.reader';
 import { csvBody, JOBS_JSON_BODY, JobResponseDto } from './jobs.dto';
 import { JobsService } from './jobs.service';
@@ -16,6 +16,7 @@ const MAX_LIMIT = 1000;
 
 @ApiTags('jobs')
 @Controller()
+@ApiErrorResponses(THROTTLED)
 export class JobsController {
   constructor(
     private readonly jobs: JobsService,
@@ -31,14 +32,14 @@ export class JobsController {
   @ApiConsumes('application/json', 'text/csv')
   @ApiBody({ schema: { oneOf: [JOBS_JSON_BODY, csvBody('title,description')] } })
   @ApiResponse({ status: 202, type: JobResponseDto, description: 'Queued; Location: /jobs/{id}' })
-  @ApiResponse({ status: 413, type: ErrorResponseDto, description: 'Body larger than JOBS_BODY_LIMIT' })
-  @ApiResponse({ status: 415, type: ErrorResponseDto, description: 'Neither JSON nor CSV, or CSV not UTF-8' })
-  @ApiResponse({
-    status: 422,
-    type: ErrorResponseDto,
-    description: 'Missing columns, empty file, bytes not UTF-8, more than JOBS_MAX_TEXTS texts, blank or too long text',
+  @ApiErrorResponses({
+    400: 'Malformed JSON (a JSON body is read like the body of /predict)',
+    408: 'The JSON body did not arrive within HTTP_BODY_TIMEOUT_MS',
+    413: 'Body larger than JOBS_BODY_LIMIT',
+    415: 'Neither JSON nor CSV, or CSV not UTF-8',
+    422: 'Missing columns, empty file, bytes not UTF-8, more than JOBS_MAX_TEXTS texts, blank or too long text',
+    503: 'Redis unavailable; see Retry-After',
   })
-  @ApiResponse({ status: 503, type: ErrorResponseDto, description: 'Redis unavailable' })
   async create(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<Envelope> {
     const input = await this.reader.read(req, res, 'tag');
     const job = await this.jobs.submit('tag', input, String(req.headers[REQUEST_ID_HEADER]));
@@ -52,8 +53,11 @@ export class JobsController {
   @ApiQuery({ name: 'offset', required: false, description: 'First row of the page (default 0)' })
   @ApiQuery({ name: 'limit', required: false, description: `Rows per page (default ${DEFAULT_LIMIT}, at most ${MAX_LIMIT})` })
   @ApiResponse({ status: 200, type: JobResponseDto })
-  @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'Unknown job, or its results expired (JOB_RESULT_TTL)' })
-  @ApiResponse({ status: 422, type: ErrorResponseDto, description: 'offset or limit out of range' })
+  @ApiErrorResponses({
+    404: 'Unknown job, or its results expired (JOB_RESULT_TTL)',
+    422: 'offset or limit out of range',
+    503: 'Redis unavailable; see Retry-After',
+  })
   async get(
     @Param('id') id: string,
     @Query('offset') offsetParam: string | undefined,
@@ -74,10 +78,13 @@ export class JobsController {
     summary: 'Every prediction of a completed job as CSV',
     description: 'Columns: index, input_text, predicted_tag, one probability column per label (and tag for evaluate jobs).',
   })
-  @ApiProduces('text/csv')
+  // No @ApiProduces('text/csv'): it would put the error answers (JSON) under text/csv too; the 200 names its own content.
   @ApiResponse({ status: 200, description: 'CSV', content: { 'text/csv': { schema: { type: 'string' } } } })
-  @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'Unknown job, or its results expired' })
-  @ApiResponse({ status: 409, type: ErrorResponseDto, description: 'The job has not completed' })
+  @ApiErrorResponses({
+    404: 'Unknown job, or its results expired',
+    409: 'The job has not completed',
+    503: 'Redis unavailable; see Retry-After',
+  })
   async resultCsv(@Param('id') id: string, @Res() res: Response): Promise<void> {
     const job = await this.jobs.view(id);
     if (job.state !== 'completed') throw new HttpException({ message: `Job ${id} is ${job.state}: no result yet`, details: { state: job.state } }, 409);
@@ -107,8 +114,11 @@ export class JobsController {
   @Delete('jobs/:id')
   @ApiOperation({ summary: 'Cancel the chunks of a bulk job that have not run', description: 'Chunks already running finish; the job ends canceled.' })
   @ApiResponse({ status: 200, type: JobResponseDto })
-  @ApiResponse({ status: 404, type: ErrorResponseDto, description: 'Unknown job, or its results expired' })
-  @ApiResponse({ status: 409, type: ErrorResponseDto, description: 'The job is finished (completed, failed, canceled) or has no chunk left to run' })
+  @ApiErrorResponses({
+    404: 'Unknown job, or its results expired',
+    409: 'The job is finished (completed, failed, canceled) or has no chunk left to run',
+    503: 'Redis unavailable; see Retry-After',
+  })
   async cancel(@Param('id') id: string, @Req() req: Request): Promise<Envelope> {
     return envelope(req, 200, 'OK', await this.jobs.cancel(id));
   }
