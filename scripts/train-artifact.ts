@@ -39,7 +39,13 @@ function pickDtype(dir: string, wanted: EncoderDtype | null, what: string): Enco
  * --encoder <dir> when given; otherwise the encoder of the artifact the .dvc file points at,
  * materialized (and md5-verified) from the DVC store into the cache, so a fresh clone can train.
  */
-export async function resolveEncoder(encoder: string | null, dtype: EncoderDtype | null, dvcFile: string, store: string, cacheDir: string): Promise<EncoderSource> {
+export async function resolveEncoder(
+  encoder: string | null,
+  dtype: EncoderDtype | null,
+  dvcFile: string,
+  store: string,
+  cacheDir: string,
+): Promise<EncoderSource> {
   if (encoder) {
     const dir = path.resolve(encoder);
     return { dir, dtype: pickDtype(dir, dtype, `encoder ${encoder}`), name: path.basename(dir) };

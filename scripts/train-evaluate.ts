@@ -2,7 +2,16 @@
  * What training measures: classification reports with the fallback applied, the slices of the
  * course's performance.json, calibration, the threshold choice and the behavioural gate.
  */
-import { BEHAVIOURAL_CASES, behaviouralFailures, calibrationReport, classificationReport, decideTag, softmax, type ClassificationReport, type TagDecision } from '@tagserve/model';
+import {
+  BEHAVIOURAL_CASES,
+  behaviouralFailures,
+  calibrationReport,
+  classificationReport,
+  decideTag,
+  softmax,
+  type ClassificationReport,
+  type TagDecision,
+} from '@tagserve/model';
 
 export function round(x: number, d = 4): number {
   const f = 10 ** d;
@@ -90,7 +99,9 @@ export function chooseThreshold(
 }
 
 export function behaviouralGate(predictedTags: string[]): string[] {
-  return behaviouralFailures(predictedTags).map((f) => `${f.case.kind}: ${JSON.stringify(f.case.text)} -> ${f.predicted}, expected ${f.case.tag} (${f.case.source})`);
+  return behaviouralFailures(predictedTags).map(
+    (f) => `${f.case.kind}: ${JSON.stringify(f.case.text)} -> ${f.predicted}, expected ${f.case.tag} (${f.case.source})`,
+  );
 }
 
 export const BEHAVIOURAL_TEXTS = BEHAVIOURAL_CASES.map((c) => c.text);

@@ -2,15 +2,7 @@
  * Fits a head from a configuration, and k-fold cross-validation over the same steps. Everything is
  * seeded: the same rows and configuration give the same head, bit for bit.
  */
-import {
-  LogisticRegression,
-  MultinomialNaiveBayes,
-  mulberry32,
-  TagHead,
-  TfidfVectorizer,
-  type EmbeddingPooling,
-  type TfidfOptions,
-} from '@tagserve/model';
+import { LogisticRegression, MultinomialNaiveBayes, mulberry32, TagHead, TfidfVectorizer, type EmbeddingPooling, type TfidfOptions } from '@tagserve/model';
 
 export interface HeadConfig {
   /** null: no encoder features (tf-idf only). */

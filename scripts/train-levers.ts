@@ -14,7 +14,28 @@ const WORD = ['--tfidf', 'char_wb:2-5,word:1-2'];
 const ML_EXTRA = ['--extra', 'data/extra.csv'];
 const EXTRA = ['--extra', 'data/extra.csv,data/no-topic.csv'];
 /** Every flag a lever touches, at the value of the model before these levers. */
-const BEFORE = ['--relabels', 'none', '--extra', 'none', '--tfidf', 'char_wb:2-5', '--title-rows', 'false', '--class-weight', 'none', '--nb-weight', '0', '--pooling', 'mean', '--embedding-weight', '0.5', '--C', '100', '--features', 'both'];
+const BEFORE = [
+  '--relabels',
+  'none',
+  '--extra',
+  'none',
+  '--tfidf',
+  'char_wb:2-5',
+  '--title-rows',
+  'false',
+  '--class-weight',
+  'none',
+  '--nb-weight',
+  '0',
+  '--pooling',
+  'mean',
+  '--embedding-weight',
+  '0.5',
+  '--C',
+  '100',
+  '--features',
+  'both',
+];
 const KEPT = ['--relabels', 'data/relabels.csv', ...WORD, '--title-rows', 'true', '--class-weight', 'balanced'];
 
 /** Each variant is BEFORE overridden by its flags (parseArgs keeps the last value of a flag). */

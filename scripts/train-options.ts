@@ -126,7 +126,10 @@ function optionsFrom(argv: string[]): TrainOptions {
       embedding:
         features === 'tfidf'
           ? null
-          : { pooling: oneOf(v.pooling as string, ['mean', 'sentence'] as EmbeddingPooling[], 'pooling'), weight: num(v['embedding-weight'] as string, 'embedding-weight') },
+          : {
+              pooling: oneOf(v.pooling as string, ['mean', 'sentence'] as EmbeddingPooling[], 'pooling'),
+              weight: num(v['embedding-weight'] as string, 'embedding-weight'),
+            },
       tfidf: features === 'embedding' ? [] : tfidfBlocks(v.tfidf as string, maxFeatures),
       C: num(v.C as string, 'C'),
       maxIter: num(v['max-iter'] as string, 'max-iter'),

@@ -27,7 +27,12 @@ export async function loadTrainingData(o: Pick<TrainOptions, 'dataset' | 'holdou
     loadLabelledSet(o.dataset),
     loadLabelledSet(o.holdout),
     o.fresh ? loadLabelledSet(o.fresh) : null,
-    Promise.all((o.extra ?? '').split(',').filter(Boolean).map((f) => loadLabelledSet(f))),
+    Promise.all(
+      (o.extra ?? '')
+        .split(',')
+        .filter(Boolean)
+        .map((f) => loadLabelledSet(f)),
+    ),
   ]);
   const extra: LabelledSet | null = extraSets.length
     ? { source: extraSets.map((s) => s.source).join('+'), md5: extraSets.map((s) => s.md5).join('+'), rows: extraSets.flatMap((s) => s.rows) }
@@ -73,7 +78,14 @@ export interface Evaluated {
   threshold: number;
   holdoutProbs: number[][];
   performance: Record<string, unknown>;
-  summary: { holdoutWeightedF1: number; holdoutMacroF1: number; cvMacroF1: [number, number]; cvWeightedF1: [number, number]; freshMacroF1: number | null; ece: number };
+  summary: {
+    holdoutWeightedF1: number;
+    holdoutMacroF1: number;
+    cvMacroF1: [number, number];
+    cvWeightedF1: [number, number];
+    freshMacroF1: number | null;
+    ece: number;
+  };
 }
 
 function meanSd(xs: number[]): [number, number] {
@@ -100,14 +112,26 @@ export function trainAndEvaluate(cfg: HeadConfig, data: TrainingData, embed: Emb
   const decision = { threshold, fallbackTag: FALLBACK_TAG };
 
   const head = fitHead(cfg, labels, [...data.train, ...data.extra], embed).withTemperature(temperature);
-  const probsOf = (ex: Example[]) => head.predictProba(ex.map((e) => e.text), head.embedding ? embed(ex.map((e) => e.text)) : null);
+  const probsOf = (ex: Example[]) =>
+    head.predictProba(
+      ex.map((e) => e.text),
+      head.embedding ? embed(ex.map((e) => e.text)) : null,
+    );
   const hold = probsOf(data.holdout);
   const holdTexts = data.holdout.map((e) => e.text);
   const holdY = data.holdout.map((e) => e.y);
   const holdRep = report(holdTexts, hold, holdY, labels, decision);
   const uncalibrated = head.withTemperature(1).predictProba(holdTexts, head.embedding ? embed(holdTexts) : null);
   const fresh = data.fresh.length ? probsOf(data.fresh) : null;
-  const freshRep = fresh ? report(data.fresh.map((e) => e.text), fresh, data.fresh.map((e) => e.y), labels, decision) : null;
+  const freshRep = fresh
+    ? report(
+        data.fresh.map((e) => e.text),
+        fresh,
+        data.fresh.map((e) => e.y),
+        labels,
+        decision,
+      )
+    : null;
   const validationProbs = cv.logits.map((z) => softmax(z, temperature));
   const cvMacro = meanSd(perFold.map((r) => r.macro.f1));
   const cvWeighted = meanSd(perFold.map((r) => r.overall.f1));
@@ -119,7 +143,12 @@ export function trainAndEvaluate(cfg: HeadConfig, data: TrainingData, embed: Emb
     ...roundReport(holdRep),
     // The holdout has no nlp_cnn row, so the slices are also measured on the validation predictions.
     slices: { holdout: sliceMetrics(holdTexts, hold, holdY, labels, decision), validation: sliceMetrics(texts, validationProbs, y, labels, decision) },
-    calibration: { temperature, holdout: holdCalibration, holdout_before_temperature: calibration(uncalibrated, holdY), validation: calibration(validationProbs, y) },
+    calibration: {
+      temperature,
+      holdout: holdCalibration,
+      holdout_before_temperature: calibration(uncalibrated, holdY),
+      validation: calibration(validationProbs, y),
+    },
     fresh: freshRep ? { source: data.sets.fresh?.source, ...roundReport(freshRep) } : null,
     cross_validation: {
       folds,
@@ -164,7 +193,9 @@ export function argsJson(o: TrainOptions, data: TrainingData, encoder: EncoderSo
   return {
     text: 'title + " " + description',
     encoder:
-      h.embedding && encoder ? { name: encoder.name, onnx: `onnx/${ONNX_FILE_BY_DTYPE[encoder.dtype]}`, pooling: h.embedding.pooling, embedding_weight: h.embedding.weight } : null,
+      h.embedding && encoder
+        ? { name: encoder.name, onnx: `onnx/${ONNX_FILE_BY_DTYPE[encoder.dtype]}`, pooling: h.embedding.pooling, embedding_weight: h.embedding.weight }
+        : null,
     dtype: h.embedding && encoder ? encoder.dtype : null,
     tfidf: ev.head.tfidf.map((v) => ({ ...v.options, smooth_idf: true, norm: 'l2', vocabulary_size: v.vocabularySize })),
     classifier: 'multinomial logistic regression (softmax), L2, full-batch L-BFGS',
@@ -185,4 +216,3 @@ export function argsJson(o: TrainOptions, data: TrainingData, encoder: EncoderSo
     fresh: data.sets.fresh ? { source: data.sets.fresh.source, md5: data.sets.fresh.md5, num_samples: data.fresh.length } : null,
   };
 }
-

@@ -23,14 +23,40 @@ describe('npm run train', () => {
 
   beforeAll(() => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tagserve-train-'));
-    flags = ['--dataset', 'data/extra.csv', '--holdout', 'data/fresh.csv', '--fresh', 'none', '--relabels', 'none', '--extra', 'none', '--features', 'tfidf', '--folds', '3', '--max-iter', '100'];
+    flags = [
+      '--dataset',
+      'data/extra.csv',
+      '--holdout',
+      'data/fresh.csv',
+      '--fresh',
+      'none',
+      '--relabels',
+      'none',
+      '--extra',
+      'none',
+      '--features',
+      'tfidf',
+      '--folds',
+      '3',
+      '--max-iter',
+      '100',
+    ];
   });
 
   afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
   async function trainAndPush(name: string, extra: string[] = []): Promise<string> {
     const dir = path.join(tmp, name);
-    const o = parseTrainOptions([...flags, ...extra, '--out', path.join(dir, 'model'), '--store', path.join(dir, 'blob'), '--dvc-file', path.join(dir, 'model.dvc')]);
+    const o = parseTrainOptions([
+      ...flags,
+      ...extra,
+      '--out',
+      path.join(dir, 'model'),
+      '--store',
+      path.join(dir, 'blob'),
+      '--dvc-file',
+      path.join(dir, 'model.dvc'),
+    ]);
     const data = await loadTrainingData(o);
     const ev = trainAndEvaluate(o.head, data, () => null, o.folds);
     writeArtifact(o.out, null, { head: ev.head.toJSON(), args: argsJson(o, data, null, ev), performance: ev.performance });
@@ -50,11 +76,26 @@ describe('npm run train', () => {
     const dir = path.join(tmp, 'gate');
     const run = promisify(execFile)(
       process.execPath,
-      [require.resolve('ts-node/dist/bin'), '-r', 'tsconfig-paths/register', 'scripts/train.ts', ...flags, '--out', path.join(dir, 'model'), '--store', path.join(dir, 'blob'), '--dvc-file', path.join(dir, 'model.dvc')],
+      [
+        require.resolve('ts-node/dist/bin'),
+        '-r',
+        'tsconfig-paths/register',
+        'scripts/train.ts',
+        ...flags,
+        '--out',
+        path.join(dir, 'model'),
+        '--store',
+        path.join(dir, 'blob'),
+        '--dvc-file',
+        path.join(dir, 'model.dvc'),
+      ],
       { cwd: ROOT, env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1' } },
     );
     // 100 rows of tf-idf cannot tell "This should not produce any relevant topics." from NLP.
-    const failure = (await run.then(() => null, (err: { code: number; stderr: string }) => err)) as { code: number; stderr: string } | null;
+    const failure = (await run.then(
+      () => null,
+      (err: { code: number; stderr: string }) => err,
+    )) as { code: number; stderr: string } | null;
     expect(failure).not.toBeNull();
     expect(failure?.code).toBe(1);
     expect(failure?.stderr).toMatch(/refusing to push: \d+ check\(s\) failed/);

@@ -44,7 +44,9 @@ async function main(): Promise<void> {
   const started = Date.now();
   const o = parseTrainOptions(process.argv.slice(2));
   const data = await loadTrainingData(o);
-  console.log(`data: ${data.train.length} train (${data.relabelled} relabelled), ${data.extra.length} extra, ${data.holdout.length} holdout, ${data.fresh.length} check set`);
+  console.log(
+    `data: ${data.train.length} train (${data.relabelled} relabelled), ${data.extra.length} extra, ${data.holdout.length} holdout, ${data.fresh.length} check set`,
+  );
   const encoder = o.head.embedding ? await resolveEncoder(o.encoder, o.dtype, o.dvcFile, o.store, o.cacheDir) : null;
   const embed = await prepareEmbeddings(encoder, o.head, o.cacheDir, data);
   const ev = trainAndEvaluate(o.head, data, embed, o.folds);

@@ -36,7 +36,12 @@ describe('API keys: Bearer auth on every route but /health, per-key throttling, 
   });
 
   it('without a key: 401 with a Bearer challenge on every API route', async () => {
-    for (const [method, path] of [['POST', '/predict'], ['GET', '/'], ['GET', '/performance'], ['GET', '/args']]) {
+    for (const [method, path] of [
+      ['POST', '/predict'],
+      ['GET', '/'],
+      ['GET', '/performance'],
+      ['GET', '/args'],
+    ]) {
       const res = await send(`${stack.url}${path}`, { method, body: method === 'POST' ? { texts: sampleTexts(1, 'nokey') } : undefined });
       expect([path, res.status]).toEqual([path, 401]);
       expect(res.headers['www-authenticate']).toBe('Bearer realm="tagserve"');

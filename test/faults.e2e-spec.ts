@@ -123,7 +123,11 @@ describe('worker faults (STALLED_INTERVAL_MS=1000)', () => {
 
     // Hard kill with a job queued: the client loses its connection, but the job is not lost.
     await stack.startApi();
-    const orphan = send(`${stack.url}/predict`, { body: { texts: sampleTexts(300, 'api-kill') }, headers: { 'x-request-id': 'fault-api-kill' }, timeoutMs: 60_000 });
+    const orphan = send(`${stack.url}/predict`, {
+      body: { texts: sampleTexts(300, 'api-kill') },
+      headers: { 'x-request-id': 'fault-api-kill' },
+      timeoutMs: 60_000,
+    });
     await activeJob(stack, redis);
     await stack.api!.stop('SIGKILL');
     expect((await orphan).status).toBe(0);

@@ -32,7 +32,9 @@ const character = fc.oneof(
   fc.constantFrom('a', 'b', 'x'),
 );
 const unicodeText = fc.string({ unit: character, maxLength: 40 });
-const nearLimitText = fc.tuple(fc.constantFrom('x', '🤖', 'e\u0301', ' '), fc.constantFrom(MAX_TEXT_LENGTH - 1, MAX_TEXT_LENGTH, MAX_TEXT_LENGTH + 1)).map(([unit, n]) => unit.repeat(n));
+const nearLimitText = fc
+  .tuple(fc.constantFrom('x', '🤖', 'e\u0301', ' '), fc.constantFrom(MAX_TEXT_LENGTH - 1, MAX_TEXT_LENGTH, MAX_TEXT_LENGTH + 1))
+  .map(([unit, n]) => unit.repeat(n));
 const KEYS = ['text', 'texts', '__proto__', 'constructor', 'prototype', 'toString', 'valueOf', 'hasOwnProperty', '', 'extra'];
 const anyKey = fc.oneof(fc.constantFrom(...KEYS), unicodeText);
 const anyJson: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
@@ -55,13 +57,22 @@ const item = fc.oneof(
 /** A body as text: arbitrary JSON at the top, at texts, at each item and at each text. */
 const body = fc.oneof(
   // Valid bodies in any script, so that a good share reaches the worker.
-  { arbitrary: fc.array(fc.record({ text: unicodeText.filter((t) => /\S/.test(t)) }), { minLength: 1, maxLength: 4 }).map((texts) => JSON.stringify({ texts })), weight: 4 },
+  {
+    arbitrary: fc.array(fc.record({ text: unicodeText.filter((t) => /\S/.test(t)) }), { minLength: 1, maxLength: 4 }).map((texts) => JSON.stringify({ texts })),
+    weight: 4,
+  },
   { arbitrary: fc.array(item, { maxLength: MAX_TEXTS + 2 }).map((texts) => JSON.stringify({ texts })), weight: 8 },
-  { arbitrary: fc.tuple(fc.array(item, { minLength: 1, maxLength: 3 }), anyKey, anyJson).map(([texts, key, value]) => JSON.stringify({ texts, [key]: value })), weight: 1 },
+  {
+    arbitrary: fc.tuple(fc.array(item, { minLength: 1, maxLength: 3 }), anyKey, anyJson).map(([texts, key, value]) => JSON.stringify({ texts, [key]: value })),
+    weight: 1,
+  },
   { arbitrary: anyJson.map((texts) => JSON.stringify({ texts })), weight: 1 },
   { arbitrary: anyJson.map((value) => JSON.stringify(value) ?? 'null'), weight: 1 },
   // Own "__proto__" keys, which an object literal cannot produce.
-  { arbitrary: fc.array(item, { minLength: 1, maxLength: 2 }).map((texts) => `{"__proto__":{"texts":[{"text":"p"}]},"texts":${JSON.stringify(texts)}}`), weight: 1 },
+  {
+    arbitrary: fc.array(item, { minLength: 1, maxLength: 2 }).map((texts) => `{"__proto__":{"texts":[{"text":"p"}]},"texts":${JSON.stringify(texts)}}`),
+    weight: 1,
+  },
   // Broken JSON: a valid body cut short.
   { arbitrary: fc.tuple(fc.array(item, { maxLength: 3 }), fc.nat()).map(([texts, cut]) => JSON.stringify({ texts }).slice(0, cut % 30)), weight: 1 },
 );
@@ -81,7 +92,9 @@ function expectedStatus(text: string): number {
   if (!plain(value) || Object.keys(value).join() !== 'texts' || !Array.isArray(value.texts)) return 422;
   const texts = value.texts as unknown[];
   if (texts.length < 1 || texts.length > MAX_TEXTS) return 422;
-  const valid = texts.every((t) => plain(t) && Object.keys(t).join() === 'text' && typeof t.text === 'string' && /\S/.test(t.text) && [...t.text].length <= MAX_TEXT_LENGTH);
+  const valid = texts.every(
+    (t) => plain(t) && Object.keys(t).join() === 'text' && typeof t.text === 'string' && /\S/.test(t.text) && [...t.text].length <= MAX_TEXT_LENGTH,
+  );
   return valid ? 200 : 422;
 }
 
@@ -96,7 +109,8 @@ function envelopeProblem(res: Pick<HttpResult, 'status' | 'body'>, method: strin
   if (method === 'HEAD') return undefined;
   const b = res.body;
   if (!b || typeof b !== 'object') return 'body is not a JSON object';
-  if (b['status-code'] !== res.status || typeof b.message !== 'string' || b.method !== method || typeof b.url !== 'string' || typeof b.timestamp !== 'string') return `not the envelope: ${JSON.stringify(b).slice(0, 200)}`;
+  if (b['status-code'] !== res.status || typeof b.message !== 'string' || b.method !== method || typeof b.url !== 'string' || typeof b.timestamp !== 'string')
+    return `not the envelope: ${JSON.stringify(b).slice(0, 200)}`;
   if (res.status >= 400 && typeof b.error !== 'string') return 'error without an `error` message';
   return undefined;
 }
@@ -125,15 +139,26 @@ const FIXED: Array<[string, string]> = [
   ['number', '42'],
 ];
 
-
 const printable = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 60 });
 const CONTENT_TYPES = [
-  'application/json', 'application/json; charset=utf-8', 'APPLICATION/JSON', 'application/json;charset="UTF-8"', 'application/json; charset=utf-16',
-  'application/json; charset=latin1', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/vnd.api+json', '',
+  'application/json',
+  'application/json; charset=utf-8',
+  'APPLICATION/JSON',
+  'application/json;charset="UTF-8"',
+  'application/json; charset=utf-16',
+  'application/json; charset=latin1',
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=x',
+  'application/vnd.api+json',
+  '',
 ];
 const httpRequest = fc.record({
   method: fc.oneof({ arbitrary: fc.constant('POST'), weight: 3 }, fc.constantFrom('GET', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD')),
-  path: fc.oneof({ arbitrary: fc.constant('/predict'), weight: 3 }, fc.constantFrom('/', '/performance', '/args', '/nope', '/predict?x=1', '/predict/', '/%2e%2e/predict', '/PREDICT')),
+  path: fc.oneof(
+    { arbitrary: fc.constant('/predict'), weight: 3 },
+    fc.constantFrom('/', '/performance', '/args', '/nope', '/predict?x=1', '/predict/', '/%2e%2e/predict', '/PREDICT'),
+  ),
   contentType: fc.oneof({ arbitrary: fc.constantFrom(...CONTENT_TYPES), weight: 3 }, printable),
   encoding: fc.option(fc.constantFrom('gzip', 'deflate', 'br', 'identity', 'zstd', 'gzip, deflate', ''), { nil: undefined }),
   requestId: fc.option(printable, { nil: undefined }),
@@ -150,7 +175,10 @@ interface RawBodySpec {
 }
 const rawBody: fc.Arbitrary<RawBodySpec> = fc.record({
   declared: fc.oneof(fc.constant(undefined), fc.nat({ max: 2 ** 31 }), fc.constantFrom(0, 262_144, 262_145, 600_000_000)),
-  payload: fc.oneof(body, fc.nat({ max: 300_000 }).map((n) => 'x'.repeat(n))),
+  payload: fc.oneof(
+    body,
+    fc.nat({ max: 300_000 }).map((n) => 'x'.repeat(n)),
+  ),
   cut: fc.option(fc.nat(), { nil: undefined }),
   pauses: fc.array(fc.nat({ max: 300 }), { maxLength: 4 }),
   terminated: fc.boolean(),
@@ -163,7 +191,9 @@ const rawBody: fc.Arbitrary<RawBodySpec> = fc.record({
 function rawSteps({ declared, payload, cut, pauses, terminated }: RawBodySpec): RawStep[] {
   const kept = cut === undefined ? payload : payload.slice(0, cut % (payload.length + 1));
   const sent = declared === undefined ? kept : Buffer.from(kept).subarray(0, declared).toString('latin1');
-  const pieces = Array.from({ length: pauses.length + 1 }, (_, i) => sent.slice(Math.floor((i * sent.length) / (pauses.length + 1)), Math.floor(((i + 1) * sent.length) / (pauses.length + 1))));
+  const pieces = Array.from({ length: pauses.length + 1 }, (_, i) =>
+    sent.slice(Math.floor((i * sent.length) / (pauses.length + 1)), Math.floor(((i + 1) * sent.length) / (pauses.length + 1))),
+  );
   const frame = (piece: string) => (declared === undefined && piece.length > 0 ? `${Buffer.byteLength(piece).toString(16)}\r\n${piece}\r\n` : piece);
   const steps: RawStep[] = [postHead(declared === undefined ? { 'Transfer-Encoding': 'chunked' } : { 'Content-Length': declared })];
   pieces.forEach((piece, i) => steps.push(frame(piece), ...(i < pauses.length ? [{ pauseMs: pauses[i] }] : [])));
@@ -177,7 +207,10 @@ const short = <T>(runs: number): fc.Parameters<T> => ({
   numRuns: runs,
   endOnFailure: true,
   reporter: (run: fc.RunDetails<T>) => {
-    if (run.failed) throw new Error(`seed ${run.seed}, path ${run.counterexamplePath}: ${String(run.errorInstance).slice(0, 600)}\ncase: ${JSON.stringify(run.counterexample).slice(0, 600)}`);
+    if (run.failed)
+      throw new Error(
+        `seed ${run.seed}, path ${run.counterexamplePath}: ${String(run.errorInstance).slice(0, 600)}\ncase: ${JSON.stringify(run.counterexample).slice(0, 600)}`,
+      );
   },
 });
 
@@ -206,7 +239,8 @@ describe(`fuzz (fast-check seed ${SEED}, ${RUNS} bodies)`, () => {
     await stack?.stop();
   });
 
-  const post = (text: string, agent?: Agent) => send(`${stack.url}/predict`, { body: text, agent, headers: { 'content-type': 'application/json' }, timeoutMs: ANSWER_BOUND_MS });
+  const post = (text: string, agent?: Agent) =>
+    send(`${stack.url}/predict`, { body: text, agent, headers: { 'content-type': 'application/json' }, timeoutMs: ANSWER_BOUND_MS });
 
   it('edge cases: deep nesting, prototype keys, odd numbers and unicode never give a 5xx', async () => {
     const failures: string[] = [];

@@ -132,7 +132,11 @@ describe('hardening: hostile requests get the answers the README promises', () =
   });
 
   it('class 7: /metrics counts every answer, those of the body reader included', async () => {
-    const count = async (status: string) => metricValue((await send(`${stack.url}/metrics`, { method: 'GET' })).text, 'tagserve_http_request_duration_seconds_count', { route: '/predict', status }) ?? 0;
+    const count = async (status: string) =>
+      metricValue((await send(`${stack.url}/metrics`, { method: 'GET' })).text, 'tagserve_http_request_duration_seconds_count', {
+        route: '/predict',
+        status,
+      }) ?? 0;
     const before = Object.fromEntries(await Promise.all(['400', '408', '413', '415', '422'].map(async (s) => [s, await count(s)])));
     await predict('{"texts":');
     await predict('x', { 'content-type': 'text/plain' });
@@ -155,7 +159,7 @@ describe('hardening: the api without Redis, and its shutdown', () => {
     await stack?.stop();
   });
 
-  it('class 7: /metrics serves the api\'s own metrics while Redis is down, queue gauges marked as missing', async () => {
+  it("class 7: /metrics serves the api's own metrics while Redis is down, queue gauges marked as missing", async () => {
     const up = await send(`${stack.url}/metrics`, { method: 'GET' });
     expect(metricValue(up.text, 'tagserve_queue_metrics_up')).toBe(1);
     expect(metricValue(up.text, 'tagserve_queue_jobs', { state: 'waiting' })).toBe(0);

@@ -128,7 +128,8 @@ describe('model versions and model info', () => {
     expect(params('/args')).toEqual(['query:version']);
     expect(params('/args/{arg}')).toEqual(['path:arg', 'query:version']);
     // 422: a query parameter given twice; 429: the rate limit, as on every throttled route.
-    for (const path of ['/performance', '/args', '/args/{arg}']) expect(Object.keys(doc.paths[path].get.responses).sort()).toEqual(['200', '404', '422', '429', '503']);
+    for (const path of ['/performance', '/args', '/args/{arg}'])
+      expect(Object.keys(doc.paths[path].get.responses).sort()).toEqual(['200', '404', '422', '429', '503']);
     const data = doc.components.schemas.PerformanceDataDto.properties;
     expect(Object.keys(data).sort()).toEqual(['loaded_at', 'model_version', 'performance', 'versions', 'workers']);
   });

@@ -34,7 +34,10 @@ describe('POST /predict through api + worker processes and real Redis', () => {
   });
 
   it(`tags "${NLP_TEXT}" as natural-language-processing`, async () => {
-    const res = await request(stack.url).post('/predict').send({ texts: [{ text: NLP_TEXT }] }).expect(200);
+    const res = await request(stack.url)
+      .post('/predict')
+      .send({ texts: [{ text: NLP_TEXT }] })
+      .expect(200);
     expect(res.body).toMatchObject({ message: 'OK', 'status-code': 200, method: 'POST', url: '/predict' });
     const [prediction] = res.body.data.predictions;
     expect(prediction.input_text).toBe(NLP_TEXT);
@@ -79,7 +82,11 @@ describe('POST /predict through api + worker processes and real Redis', () => {
   });
 
   it('echoes a caller-provided request id', async () => {
-    const res = await request(stack.url).post('/predict').set('X-Request-Id', 'e2e-trace-42').send({ texts: [{ text: NLP_TEXT }] }).expect(200);
+    const res = await request(stack.url)
+      .post('/predict')
+      .set('X-Request-Id', 'e2e-trace-42')
+      .send({ texts: [{ text: NLP_TEXT }] })
+      .expect(200);
     expect(res.headers['x-request-id']).toBe('e2e-trace-42');
   });
 
@@ -96,10 +103,21 @@ describe('POST /predict through api + worker processes and real Redis', () => {
       { name: 'blank text', body: json({ texts: [{ text: '   \n' }] }), status: 422, error: /text must not be blank/ },
       { name: 'unknown field', body: json({ texts: [{ text: 'a', extra: 1 }] }), status: 422, error: /extra should not exist/ },
       { name: 'too many texts', body: json({ texts: Array.from({ length: 9 }, () => ({ text: 'a' })) }), status: 422, error: /at most 8 items \(got 9\)/ },
-      { name: 'text too long', body: json({ texts: [{ text: 'a' }, { text: 'x'.repeat(1001) }] }), status: 422, error: /texts\[1\]\.text must be at most 1000 characters/ },
+      {
+        name: 'text too long',
+        body: json({ texts: [{ text: 'a' }, { text: 'x'.repeat(1001) }] }),
+        status: 422,
+        error: /texts\[1\]\.text must be at most 1000 characters/,
+      },
       { name: 'malformed JSON', body: '{"texts": [', status: 400, error: /Malformed JSON/ },
       { name: 'JSON that is not an object', body: '"just a string"', status: 400, error: /Malformed JSON/ },
-      { name: 'wrong content type', body: 'texts=hello', type: 'application/x-www-form-urlencoded', status: 415, error: /Content-Type must be application\/json/ },
+      {
+        name: 'wrong content type',
+        body: 'texts=hello',
+        type: 'application/x-www-form-urlencoded',
+        status: 415,
+        error: /Content-Type must be application\/json/,
+      },
       { name: 'text/plain body', body: json({ texts: [{ text: 'a' }] }), type: 'text/plain', status: 415, error: /application\/json/ },
       { name: 'oversized body', body: json({ texts: [{ text: 'y'.repeat(70 * 1024) }] }), status: 413, error: /too large/ },
     ];
@@ -120,7 +138,10 @@ describe('POST /predict through api + worker processes and real Redis', () => {
     });
 
     it('the api is still up and serving after all of that', async () => {
-      await request(stack.url).post('/predict').send({ texts: [{ text: NLP_TEXT }] }).expect(200);
+      await request(stack.url)
+        .post('/predict')
+        .send({ texts: [{ text: NLP_TEXT }] })
+        .expect(200);
     });
   });
 });
@@ -138,7 +159,10 @@ describe('gateway timeout', () => {
   });
 
   it('answers 504 with the job id when no worker finishes in time, and the job is kept', async () => {
-    const res = await request(stack.url).post('/predict').send({ texts: [{ text: NLP_TEXT }] }).expect(504);
+    const res = await request(stack.url)
+      .post('/predict')
+      .send({ texts: [{ text: NLP_TEXT }] })
+      .expect(504);
     expect(res.body.error).toMatch(/Prediction job \S+ did not finish within 300 ms/);
     const jobId = res.body.details.jobId;
     expect(jobId).toEqual(expect.any(String));
@@ -165,10 +189,16 @@ describe('requests arriving together share jobs', () => {
 
   it('packs concurrent requests into fewer jobs (at most MAX_TEXTS texts each) and answers each with its own predictions', async () => {
     const requests = Array.from({ length: 12 }, (_, i) =>
-      Array.from({ length: 1 + (i % 3) }, (_, j) => (j % 2 === 0 ? `${NLP_TEXT} (request ${i}, text ${j})` : `Object detection with YOLO, request ${i} text ${j}`)),
+      Array.from({ length: 1 + (i % 3) }, (_, j) =>
+        j % 2 === 0 ? `${NLP_TEXT} (request ${i}, text ${j})` : `Object detection with YOLO, request ${i} text ${j}`,
+      ),
     );
     // No worker yet: every job waits, so the queue shows how the requests were packed.
-    const answers = requests.map((texts) => request(stack.url).post('/predict').send({ texts: texts.map((text) => ({ text })) }));
+    const answers = requests.map((texts) =>
+      request(stack.url)
+        .post('/predict')
+        .send({ texts: texts.map((text) => ({ text })) }),
+    );
     const pending = Promise.all(answers.map((a) => a.then((res) => res)));
     const redis = stack.redis.client();
     try {

@@ -84,7 +84,9 @@ describe('Redis restarted under load', () => {
     const count = (pred: (r: (typeof results)[number]) => boolean) => results.filter(pred).length;
     const byStatus: Record<string, number> = {};
     for (const { res } of results) byStatus[res.status || `no answer (${res.error})`] = (byStatus[res.status || `no answer (${res.error})`] ?? 0) + 1;
-    console.log(`redis restart: down ${upAt - downAt} ms, ready again ${readyMs} ms after restart; ${results.length} requests: ${JSON.stringify(byStatus)}, slowest answer ${Math.round(Math.max(...results.map((r) => r.res.ms)))} ms`);
+    console.log(
+      `redis restart: down ${upAt - downAt} ms, ready again ${readyMs} ms after restart; ${results.length} requests: ${JSON.stringify(byStatus)}, slowest answer ${Math.round(Math.max(...results.map((r) => r.res.ms)))} ms`,
+    );
 
     expect(results.filter((r) => ![200, 503, 504].includes(r.res.status))).toEqual([]);
     expect(results.filter((r) => r.problem)).toEqual([]);

@@ -100,7 +100,9 @@ describe('reply channel: answers published by workers, job state as the fallback
     cutting = false;
     const cuts = await cutter;
     await worker.stop('SIGKILL');
-    console.log(`replies: ${results.length} requests while the reply subscription was cut ${cuts} times; slowest ${Math.round(Math.max(...results.map((r) => r.ms)))} ms`);
+    console.log(
+      `replies: ${results.length} requests while the reply subscription was cut ${cuts} times; slowest ${Math.round(Math.max(...results.map((r) => r.ms)))} ms`,
+    );
     expect(cuts).toBeGreaterThan(0);
     for (const res of results) expect(predictionProblem(res, texts)).toBeUndefined();
   });

@@ -21,7 +21,11 @@ describe('security: helmet, body limit, rate limiting, Redis password', () => {
   });
 
   it('sets helmet headers and hides x-powered-by, on success and on errors', async () => {
-    for (const [method, path] of [['GET', '/'], ['GET', '/nope'], ['GET', '/health/live']]) {
+    for (const [method, path] of [
+      ['GET', '/'],
+      ['GET', '/nope'],
+      ['GET', '/health/live'],
+    ]) {
       const res = await send(`${stack.url}${path}`, { method });
       expect(res.headers['x-content-type-options']).toBe('nosniff');
       expect(res.headers['x-frame-options']).toBe('SAMEORIGIN');

@@ -38,7 +38,8 @@ export function renderDifferences(mine: K8sObject[], real: K8sObject[]): string[
 
 function differingPaths(a: unknown, b: unknown, path: string): string[] {
   if (isDeepStrictEqual(a, b)) return [];
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return [`${path || '.'} (${JSON.stringify(a)} here, ${JSON.stringify(b)} there)`];
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null)
+    return [`${path || '.'} (${JSON.stringify(a)} here, ${JSON.stringify(b)} there)`];
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
   return [...keys].flatMap((k) => differingPaths((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`));
 }

@@ -22,7 +22,16 @@ export interface K8sObject {
 type Json = Record<string, unknown>;
 
 const KUSTOMIZATION_FIELDS = new Set(['apiVersion', 'kind', 'resources', 'namespace', 'labels', 'images', 'patches']);
-const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'PersistentVolume', 'StorageClass', 'PriorityClass', 'ClusterTriggerAuthentication']);
+const CLUSTER_SCOPED = new Set([
+  'Namespace',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'CustomResourceDefinition',
+  'PersistentVolume',
+  'StorageClass',
+  'PriorityClass',
+  'ClusterTriggerAuthentication',
+]);
 // Strategic-merge keys of the built-in lists the patches here touch (k8s.io/api patchMergeKey).
 const MERGE_KEYS: Record<string, string> = { containers: 'name', initContainers: 'name', env: 'name', volumes: 'name', volumeMounts: 'mountPath' };
 // Built-in lists that strategic merge merges by a key this renderer does not implement.
@@ -100,7 +109,11 @@ function list<T>(value: unknown, file: string, field: string): T[] {
 function applyPatch(objects: K8sObject[], patch: K8sObject, path: string): K8sObject[] {
   const { namespace } = patch.metadata;
   const matches = objects.filter(
-    (o) => o.apiVersion === patch.apiVersion && o.kind === patch.kind && o.metadata.name === patch.metadata.name && (!namespace || o.metadata.namespace === namespace),
+    (o) =>
+      o.apiVersion === patch.apiVersion &&
+      o.kind === patch.kind &&
+      o.metadata.name === patch.metadata.name &&
+      (!namespace || o.metadata.namespace === namespace),
   );
   if (matches.length !== 1) throw new KustomizeError(`${path}: patch ${objectId(patch)} matches ${matches.length} objects, not 1`);
   const directive = patch.$patch;

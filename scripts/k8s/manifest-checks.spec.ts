@@ -51,9 +51,11 @@ describe('kustomize subset', () => {
     expect(checkManifests(objects, schema)).toEqual([]);
   });
 
-  it('merges containers and env by name in kustomize\'s order: the patch\'s elements first, then the rest', () => {
+  it("merges containers and env by name in kustomize's order: the patch's elements first, then the rest", () => {
     const dir = overlay('patches:\n  - path: p.yaml\n', {
-      'p.yaml': workerPatch('      containers:\n        - name: worker\n          env:\n            - name: MODEL_DIR\n              value: /app/other\n            - name: LOG_LEVEL\n              value: debug\n'),
+      'p.yaml': workerPatch(
+        '      containers:\n        - name: worker\n          env:\n            - name: MODEL_DIR\n              value: /app/other\n            - name: LOG_LEVEL\n              value: debug\n',
+      ),
     });
     const [worker] = find(renderKustomization(dir), 'Deployment', 'tagserve-worker').spec.template.spec.containers;
     // The order kubectl 1.32 (kustomize v5.5) gives for this patch.
@@ -68,7 +70,9 @@ describe('kustomize subset', () => {
     expect(() => renderKustomization(dir)).toThrow(KustomizeError);
     expect(() => renderKustomization(dir)).toThrow(/configMapGenerator not supported/);
     // kubectl 1.32 panics on this; refusing it keeps the overlays renderable by kubectl.
-    const deletes = ['v1\nkind: Service\nmetadata:\n  name: redis', 'v1\nkind: Service\nmetadata:\n  name: redis-headless'].map((d) => `$patch: delete\napiVersion: ${d}\n`);
+    const deletes = ['v1\nkind: Service\nmetadata:\n  name: redis', 'v1\nkind: Service\nmetadata:\n  name: redis-headless'].map(
+      (d) => `$patch: delete\napiVersion: ${d}\n`,
+    );
     const twoDeletes = overlay('patches:\n  - path: p.yaml\n', { 'p.yaml': deletes.join('---\n') });
     expect(() => renderKustomization(twoDeletes)).toThrow(/each \$patch: delete in a file of its own/);
   });
@@ -77,7 +81,9 @@ describe('kustomize subset', () => {
 describe('comparison with kubectl kustomize', () => {
   it('names the objects and the paths where two renderings differ', () => {
     const base = renderKustomization(BASE);
-    const changed = base.map((o) => (o.kind === 'ConfigMap' && o.metadata.name === 'tagserve-api' ? { ...o, data: { ...(o.data as object), PORT: '9000' } } : o));
+    const changed = base.map((o) =>
+      o.kind === 'ConfigMap' && o.metadata.name === 'tagserve-api' ? { ...o, data: { ...(o.data as object), PORT: '9000' } } : o,
+    );
     expect(renderDifferences(base, base)).toEqual([]);
     expect(renderDifferences(base, changed.slice(1))).toEqual([
       'ConfigMap tagserve/tagserve-redis: rendered only by scripts/k8s',
@@ -109,7 +115,9 @@ describe('manifest checks', () => {
     const objects = renderKustomization(BASE);
     const strict = { ...schema, keys: { ...schema.keys, required: new Set(['QUEUE_PREFIX', 'THROTTLE_LIMIT']) } };
     // QUEUE_PREFIX comes from the shared ConfigMap; THROTTLE_LIMIT only from the gateway's.
-    expect(checkManifests(objects, strict)).toEqual(['Deployment tagserve/tagserve-worker container worker: THROTTLE_LIMIT is required by the config schema but not set']);
+    expect(checkManifests(objects, strict)).toEqual([
+      'Deployment tagserve/tagserve-worker container worker: THROTTLE_LIMIT is required by the config schema but not set',
+    ]);
   });
 
   it('a namespace change without a matching REDIS_HOST fails (KEDA resolves the host from its own namespace)', () => {
@@ -131,10 +139,15 @@ describe('manifest checks', () => {
 
   it('npm run check:k8s exits 1 on an invalid value and on a misspelt field (real process, real schemas)', async () => {
     const dir = overlay('patches:\n  - path: p.yaml\n', {
-      'p.yaml': workerPatch('      containers:\n        - name: worker\n          livenesProbe:\n            periodSeconds: 5\n          resources:\n            limits:\n              memory: 512 megs\n'),
+      'p.yaml': workerPatch(
+        '      containers:\n        - name: worker\n          livenesProbe:\n            periodSeconds: 5\n          resources:\n            limits:\n              memory: 512 megs\n',
+      ),
     });
     const run = promisify(execFile)('npx', ['ts-node', '--transpile-only', 'scripts/check-k8s.ts', dir], { cwd: ROOT });
-    const failure = await run.then(() => null, (err: { code: number; stdout: string }) => err);
+    const failure = await run.then(
+      () => null,
+      (err: { code: number; stdout: string }) => err,
+    );
     expect(failure?.code).toBe(1);
     expect(failure?.stdout).toContain('spec.template.spec.containers[0].livenesProbe is not a field of Deployment');
     expect(failure?.stdout).toContain('data/spec/template/spec/containers/0/resources/limits/memory must match format "quantity"');

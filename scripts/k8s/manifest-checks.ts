@@ -26,7 +26,22 @@ interface AppContainer {
 }
 
 // Parameters of KEDA's `redis` scaler (keda.sh/docs/2.x/scalers/redis-lists); anything else is a typo.
-const REDIS_SCALER_PARAMS = new Set(['address', 'host', 'port', 'addressFromEnv', 'hostFromEnv', 'portFromEnv', 'usernameFromEnv', 'passwordFromEnv', 'listName', 'listLength', 'activationListLength', 'databaseIndex', 'enableTLS', 'unsafeSsl']);
+const REDIS_SCALER_PARAMS = new Set([
+  'address',
+  'host',
+  'port',
+  'addressFromEnv',
+  'hostFromEnv',
+  'portFromEnv',
+  'usernameFromEnv',
+  'passwordFromEnv',
+  'listName',
+  'listLength',
+  'activationListLength',
+  'databaseIndex',
+  'enableTLS',
+  'unsafeSsl',
+]);
 const WORKLOADS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'Job']);
 // Settings that are secrets: they may come from a Secret, never from a literal or a ConfigMap in git.
 const SECRET_SETTINGS = ['REDIS_PASSWORD', 'API_KEYS'];
@@ -63,7 +78,10 @@ function appContainers(pods: Pod[], objects: K8sObject[], problems: string[]): A
   const apps: AppContainer[] = [];
   for (const pod of pods) {
     for (const c of containersOf(pod)) {
-      const image = splitImage(String(c.image ?? '')).name.split('/').pop() ?? '';
+      const image =
+        splitImage(String(c.image ?? ''))
+          .name.split('/')
+          .pop() ?? '';
       if (!image.startsWith('tagserve-')) continue;
       const where = `${objectId(pod.owner)} container ${c.name}`;
       const env: Record<string, string> = {};
@@ -74,7 +92,9 @@ function appContainers(pods: Pod[], objects: K8sObject[], problems: string[]): A
           problems.push(`${where}: envFrom secretRef ${source.secretRef.name} hides which keys it sets; use env valueFrom secretKeyRef`);
           continue;
         }
-        const map = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === source.configMapRef?.name && o.metadata.namespace === pod.owner.metadata.namespace);
+        const map = objects.find(
+          (o) => o.kind === 'ConfigMap' && o.metadata.name === source.configMapRef?.name && o.metadata.namespace === pod.owner.metadata.namespace,
+        );
         if (!map) {
           problems.push(`${where}: envFrom ConfigMap ${source.configMapRef?.name} is not in the rendered manifests`);
           continue;
@@ -100,7 +120,8 @@ function checkEnv(app: AppContainer, schema: ConfigSchemaView): string[] {
   const problems = [...app.names].filter((n) => !schema.keys.known.has(n)).map((n) => `${where}: ${n} is not a setting the config schema knows`);
   for (const key of schema.keys.required) if (!app.names.has(key)) problems.push(`${where}: ${key} is required by the config schema but not set`);
   for (const message of schema.errors(app.env)) problems.push(`${where}: ${message}`);
-  for (const key of SECRET_SETTINGS) if (app.env[key]) problems.push(`${where}: ${key} has a value in the manifests; take it from a Secret (valueFrom.secretKeyRef)`);
+  for (const key of SECRET_SETTINGS)
+    if (app.env[key]) problems.push(`${where}: ${key} has a value in the manifests; take it from a Secret (valueFrom.secretKeyRef)`);
   return problems;
 }
 
@@ -111,7 +132,8 @@ function checkRedisWiring(apps: AppContainer[], objects: K8sObject[]): string[] 
   const settings = (a: AppContainer) => ['REDIS_HOST', 'REDIS_PORT', 'REDIS_DB', 'QUEUE_PREFIX'].map((k) => `${k}=${a.env[k] ?? '(default)'}`).join(' ');
   const first = settings(apps[0]);
   for (const app of apps.slice(1)) {
-    if (settings(app) !== first) problems.push(`${objectId(app.pod.owner)}: Redis settings ${settings(app)} differ from ${objectId(apps[0].pod.owner)}'s ${first}`);
+    if (settings(app) !== first)
+      problems.push(`${objectId(app.pod.owner)}: Redis settings ${settings(app)} differ from ${objectId(apps[0].pod.owner)}'s ${first}`);
   }
   const { REDIS_HOST: host = '127.0.0.1', REDIS_PORT: port = '6379', REDIS_DB: db = '0', QUEUE_PREFIX: prefix = 'tagserve' } = apps[0].env;
   const inCluster = /^([a-z0-9-]+)\.([a-z0-9-]+)\.svc(\.cluster\.local)?$/.exec(host);
@@ -123,7 +145,8 @@ function checkRedisWiring(apps: AppContainer[], objects: K8sObject[]): string[] 
     const target = objects.find((o) => o.kind === (spec.scaleTargetRef?.kind ?? 'Deployment') && o.metadata.name === spec.scaleTargetRef?.name);
     if (!target) problems.push(`${objectId(scaled)}: scaleTargetRef ${spec.scaleTargetRef?.name} is not in the rendered manifests`);
     const redis = (spec.triggers ?? []).filter((t: Json) => t.type === 'redis');
-    if (redis.length && !host.includes('.')) problems.push(`${objectId(scaled)}: REDIS_HOST ${host} has no namespace; the KEDA operator resolves it from its own`);
+    if (redis.length && !host.includes('.'))
+      problems.push(`${objectId(scaled)}: REDIS_HOST ${host} has no namespace; the KEDA operator resolves it from its own`);
     for (const t of redis) {
       const where = `${objectId(scaled)} trigger ${t.name ?? t.metadata?.listName}`;
       const meta: Json = t.metadata ?? {};
@@ -140,7 +163,8 @@ function checkRedisWiring(apps: AppContainer[], objects: K8sObject[]): string[] 
       if (redis.length && !watched.has(key)) problems.push(`${objectId(scaled)}: no redis trigger watches ${key}, where BullMQ keeps waiting jobs`);
     }
     for (const name of watched) {
-      if (!String(name).startsWith(`${prefix}:${PREDICTION_QUEUE}:`)) problems.push(`${objectId(scaled)}: trigger listName ${name} is outside the queue ${prefix}:${PREDICTION_QUEUE}`);
+      if (!String(name).startsWith(`${prefix}:${PREDICTION_QUEUE}:`))
+        problems.push(`${objectId(scaled)}: trigger listName ${name} is outside the queue ${prefix}:${PREDICTION_QUEUE}`);
     }
   }
   return problems;
@@ -152,7 +176,9 @@ function checkGracePeriods(apps: AppContainer[]): string[] {
     const graceMs = Number(app.env.SHUTDOWN_GRACE_MS ?? 25000); // the schema's default
     const podSeconds = Number(app.pod.spec.terminationGracePeriodSeconds ?? 30); // Kubernetes' default
     if (podSeconds * 1000 <= graceMs) {
-      problems.push(`${objectId(app.pod.owner)}: terminationGracePeriodSeconds ${podSeconds} is not above SHUTDOWN_GRACE_MS ${graceMs}: the kubelet would SIGKILL jobs in flight`);
+      problems.push(
+        `${objectId(app.pod.owner)}: terminationGracePeriodSeconds ${podSeconds} is not above SHUTDOWN_GRACE_MS ${graceMs}: the kubelet would SIGKILL jobs in flight`,
+      );
     }
   }
   return problems;
@@ -171,7 +197,8 @@ function checkSelectors(objects: K8sObject[], pods: Pod[]): string[] {
     const spec = (o.spec ?? {}) as Json;
     if (o.kind === 'Service' && spec.selector && !selects(o, spec.selector)) problems.push(`${objectId(o)}: selector matches no pod template`);
     if (o.kind === 'PodDisruptionBudget' && !selects(o, spec.selector?.matchLabels)) problems.push(`${objectId(o)}: selector matches no pod template`);
-    if (WORKLOADS.has(o.kind) && !matches(spec.selector?.matchLabels, podOf(o).labels)) problems.push(`${objectId(o)}: selector does not match its own pod template`);
+    if (WORKLOADS.has(o.kind) && !matches(spec.selector?.matchLabels, podOf(o).labels))
+      problems.push(`${objectId(o)}: selector does not match its own pod template`);
     if (o.kind === 'NetworkPolicy') {
       if (!selects(o, spec.podSelector?.matchLabels)) problems.push(`${objectId(o)}: podSelector matches no pod template`);
       for (const rule of spec.ingress ?? []) {

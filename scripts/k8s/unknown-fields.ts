@@ -19,9 +19,17 @@ const ROOT = join(__dirname, '..', '..');
 export function unknownFieldCheck(sample: K8sObject[]): (objects: K8sObject[]) => string[] {
   const kinds = [...new Map(sample.map((o) => [`${o.apiVersion} ${o.kind}`, o])).values()];
   // One virtual file declaring a value of each kind's interface (I<Kind>) for the checker to read.
-  const source = kinds.map((o, i) => `import type { I${o.kind} as T${i} } from '${modulePath(o.apiVersion, o.kind)}';\nexport declare const v${i}: T${i};`).join('\n');
+  const source = kinds
+    .map((o, i) => `import type { I${o.kind} as T${i} } from '${modulePath(o.apiVersion, o.kind)}';\nexport declare const v${i}: T${i};`)
+    .join('\n');
   const file = join(ROOT, '__k8s_types__.ts');
-  const options: ts.CompilerOptions = { module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler, strict: true, noEmit: true, skipLibCheck: true };
+  const options: ts.CompilerOptions = {
+    module: ts.ModuleKind.ESNext,
+    moduleResolution: ts.ModuleResolutionKind.Bundler,
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+  };
   const host = ts.createCompilerHost(options);
   const readFile = host.readFile.bind(host);
   host.readFile = (name) => (name === file ? source : readFile(name));

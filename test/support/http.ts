@@ -27,7 +27,8 @@ export interface SendOptions {
  */
 export function send(url: string, options: SendOptions = {}): Promise<HttpResult> {
   const { method = 'POST', headers = {}, timeoutMs = 30_000, agent } = options;
-  const payload = options.body === undefined ? undefined : typeof options.body === 'string' || Buffer.isBuffer(options.body) ? options.body : JSON.stringify(options.body);
+  const payload =
+    options.body === undefined ? undefined : typeof options.body === 'string' || Buffer.isBuffer(options.body) ? options.body : JSON.stringify(options.body);
   const started = performance.now();
   return new Promise((resolve) => {
     const done = (result: Omit<HttpResult, 'ms'>) => resolve({ ...result, ms: performance.now() - started });
@@ -74,7 +75,8 @@ export function percentile(samples: number[], p: number): number {
 export { mulberry32 as seededRandom } from '@tagserve/model/logistic-regression';
 
 /** The JSON log lines of a process (non-JSON lines skipped). */
-export function jsonLines(output: string[]): Array<Record<string, any>> { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- log lines of any shape, read field by field
+export function jsonLines(output: string[]): Array<Record<string, any>> {
   return output.flatMap((line) => {
     try {
       const parsed = JSON.parse(line);

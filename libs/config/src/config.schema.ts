@@ -26,12 +26,14 @@ const Port = () => (target: object, key: string) => {
   Max(65535)(target, key);
 };
 
-const Int = (min: number, max = Number.MAX_SAFE_INTEGER) => (target: object, key: string) => {
-  toNumber()(target, key);
-  IsInt()(target, key);
-  Min(min)(target, key);
-  Max(max)(target, key);
-};
+const Int =
+  (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  (target: object, key: string) => {
+    toNumber()(target, key);
+    IsInt()(target, key);
+    Min(min)(target, key);
+    Max(max)(target, key);
+  };
 
 /** `host:port` ([v6]:port allowed), comma-separated, spaces around the commas ignored; empty = no Sentinel. */
 const SENTINEL_ADDRESS = String.raw`\s*(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):\d{1,5}\s*`;
@@ -65,7 +67,9 @@ export class TagserveConfig {
    * Letters, digits, _ and -, optionally inside a Redis Cluster hash tag (`{tagserve}`): every key
    * then hashes to one slot, as BullMQ's multi-key scripts need on a cluster.
    */
-  @Matches(/^(\{[a-zA-Z0-9_-]+\}|[a-zA-Z0-9_-]+)$/, { message: 'QUEUE_PREFIX may hold letters, digits, _ and - only, optionally inside {} (a Redis Cluster hash tag)' })
+  @Matches(/^(\{[a-zA-Z0-9_-]+\}|[a-zA-Z0-9_-]+)$/, {
+    message: 'QUEUE_PREFIX may hold letters, digits, _ and - only, optionally inside {} (a Redis Cluster hash tag)',
+  })
   QUEUE_PREFIX = 'tagserve';
 
   // Gateway
@@ -172,7 +176,8 @@ function describe(error: ValidationError): string[] {
 /** Settings that are valid alone but not together. */
 function relations(config: TagserveConfig): string[] {
   const problems: string[] = [];
-  if (config.HTTP_HEADERS_TIMEOUT_MS > config.HTTP_REQUEST_TIMEOUT_MS) problems.push('HTTP_HEADERS_TIMEOUT_MS must not be greater than HTTP_REQUEST_TIMEOUT_MS');
+  if (config.HTTP_HEADERS_TIMEOUT_MS > config.HTTP_REQUEST_TIMEOUT_MS)
+    problems.push('HTTP_HEADERS_TIMEOUT_MS must not be greater than HTTP_REQUEST_TIMEOUT_MS');
   if (config.HTTP_BODY_TIMEOUT_MS >= config.HTTP_REQUEST_TIMEOUT_MS) problems.push('HTTP_BODY_TIMEOUT_MS must be less than HTTP_REQUEST_TIMEOUT_MS');
   return problems;
 }

@@ -89,9 +89,7 @@ describe('DVC 3 format compatibility', () => {
 
     // The manifest object: exact bytes, at files/md5/<2>/<30>.dir.
     const manifest = await readFile(path.join(store, 'files', 'md5', '5e', 'a40360f5b4ec688df672a4db9c17d1.dir'), 'utf8');
-    expect(manifest).toBe(
-      '[{"md5": "37b51d194a7513e45b56f6524f2d51f2", "relpath": "bar"}, {"md5": "acbd18db4cc2f85cedef654fccc4a4d8", "relpath": "foo"}]',
-    );
+    expect(manifest).toBe('[{"md5": "37b51d194a7513e45b56f6524f2d51f2", "relpath": "bar"}, {"md5": "acbd18db4cc2f85cedef654fccc4a4d8", "relpath": "foo"}]');
     // File objects at files/md5/<2>/<30>, holding the raw bytes.
     await expect(readFile(path.join(store, 'files', 'md5', 'ac', 'bd18db4cc2f85cedef654fccc4a4d8'), 'utf8')).resolves.toBe('foo');
     await expect(readFile(path.join(store, 'files', 'md5', '37', 'b51d194a7513e45b56f6524f2d51f2'), 'utf8')).resolves.toBe('bar');
@@ -133,8 +131,7 @@ describe('DVC 3 format compatibility', () => {
       { md5: 'd41d8cd98f00b204e9800998ecf8427e', relpath: '\uFF5E' },
     ]).toString('utf8');
     expect(bytes).toBe(
-      '[{"md5": "d41d8cd98f00b204e9800998ecf8427e", "relpath": "\\uff5e"}, ' +
-        '{"md5": "d41d8cd98f00b204e9800998ecf8427e", "relpath": "\\ud83d\\ude00"}]',
+      '[{"md5": "d41d8cd98f00b204e9800998ecf8427e", "relpath": "\\uff5e"}, ' + '{"md5": "d41d8cd98f00b204e9800998ecf8427e", "relpath": "\\ud83d\\ude00"}]',
     );
   });
 

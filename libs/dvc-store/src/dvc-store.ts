@@ -29,7 +29,6 @@ export interface MaterializeResult {
   removed: number;
 }
 
-
 /** Streaming md5 (hex) of a file's bytes. */
 export function md5File(file: string): Promise<string> {
   return new Promise((resolve, reject) => {

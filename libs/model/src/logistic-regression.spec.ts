@@ -55,7 +55,14 @@ describe('LogisticRegression', () => {
     const plain = new LogisticRegression();
     plain.fit(rows, y, 2, { denseDim: 1, sparseDim: 0 }, { C: 10 });
     const weighted = new LogisticRegression();
-    weighted.fit(rows, y, 2, { denseDim: 1, sparseDim: 0 }, { C: 10 }, y.map((k) => (k === 1 ? 5 : 1)));
+    weighted.fit(
+      rows,
+      y,
+      2,
+      { denseDim: 1, sparseDim: 0 },
+      { C: 10 },
+      y.map((k) => (k === 1 ? 5 : 1)),
+    );
     const at = (lr: LogisticRegression) => lr.predictProbaOne({ dense: [0] })[1];
     expect(at(plain)).toBeCloseTo(0.5, 2);
     expect(at(weighted)).toBeGreaterThan(0.75);

@@ -75,6 +75,10 @@ export class MultinomialNaiveBayes {
       throw new Error('naive Bayes JSON: class count mismatch');
     }
     if (json.featureLogProb.some((row) => row.length !== json.numFeatures)) throw new Error('naive Bayes JSON: feature count mismatch');
-    return new MultinomialNaiveBayes(json.alpha, Float64Array.from(json.classLogPrior), json.featureLogProb.map((row) => Float64Array.from(row)));
+    return new MultinomialNaiveBayes(
+      json.alpha,
+      Float64Array.from(json.classLogPrior),
+      json.featureLogProb.map((row) => Float64Array.from(row)),
+    );
   }
 }

@@ -27,7 +27,10 @@ describe('TagHead', () => {
   const y = [0, 0, 2, 2];
 
   function head(): TagHead {
-    const blocks = [new TfidfVectorizer({ analyzer: 'char_wb', ngramRange: [2, 4] }).fit(texts), new TfidfVectorizer({ analyzer: 'word', ngramRange: [1, 2] }).fit(texts)];
+    const blocks = [
+      new TfidfVectorizer({ analyzer: 'char_wb', ngramRange: [2, 4] }).fit(texts),
+      new TfidfVectorizer({ analyzer: 'word', ngramRange: [1, 2] }).fit(texts),
+    ];
     const rows = TagHead.featurize(texts, null, null, blocks);
     const lr = new LogisticRegression();
     lr.fit(rows, y, 4, TagHead.dims(null, blocks), { C: 10 });

@@ -76,7 +76,11 @@ export class TagHead {
         if (e.length !== embedding.dim) throw new Error(`featurize: embedding dim ${e.length} != ${embedding.dim}`);
         row.dense = embedding.weight === 1 ? e : Float32Array.from(e, (v) => v * embedding.weight);
       }
-      if (tfidf.length > 0) row.sparse = concatSparse(tfidf.map((v) => v.transformOne(t)), sizes);
+      if (tfidf.length > 0)
+        row.sparse = concatSparse(
+          tfidf.map((v) => v.transformOne(t)),
+          sizes,
+        );
       return row;
     });
   }

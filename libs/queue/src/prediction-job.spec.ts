@@ -5,7 +5,10 @@ const req = (n: number, id = String(n)) => ({ id, texts: Array.from({ length: n 
 describe('groupRequests', () => {
   it('packs whole requests, in order, up to the text limit', () => {
     const groups = groupRequests([req(3, 'a'), req(2, 'b'), req(4, 'c'), req(1, 'd')], 5);
-    expect(groups.map((g) => g.map((r) => r.id))).toEqual([['a', 'b'], ['c', 'd']]);
+    expect(groups.map((g) => g.map((r) => r.id))).toEqual([
+      ['a', 'b'],
+      ['c', 'd'],
+    ]);
   });
 
   it('gives a request larger than the limit a job of its own, never splitting it', () => {

@@ -21,7 +21,12 @@ export function parseByteSize(size: string): number {
   return Number(match[1]) * UNITS[match[2].toLowerCase()];
 }
 
-const DECODERS: Record<string, () => NodeJS.ReadWriteStream> = { gzip: createGunzip, 'x-gzip': createGunzip, deflate: createInflate, br: createBrotliDecompress };
+const DECODERS: Record<string, () => NodeJS.ReadWriteStream> = {
+  gzip: createGunzip,
+  'x-gzip': createGunzip,
+  deflate: createInflate,
+  br: createBrotliDecompress,
+};
 const CHARSETS = new Set(['utf-8', 'utf8', 'utf-16', 'utf-16le', 'utf-16be']);
 
 /**
@@ -47,10 +52,18 @@ export function jsonBody({ limitBytes, timeoutMs }: JsonBodyOptions) {
       return next();
     }
     if (length !== undefined && length > limitBytes) {
-      return sendError(req, res, HttpStatus.PAYLOAD_TOO_LARGE, `Request body is too large (Content-Length ${length} bytes, limit ${limitBytes})`, { close: true });
+      return sendError(req, res, HttpStatus.PAYLOAD_TOO_LARGE, `Request body is too large (Content-Length ${length} bytes, limit ${limitBytes})`, {
+        close: true,
+      });
     }
     if (!req.is('application/json')) {
-      return sendError(req, res, HttpStatus.UNSUPPORTED_MEDIA_TYPE, `Content-Type must be application/json, got ${clip(req.headers['content-type'] ?? 'none')}`, { close: true });
+      return sendError(
+        req,
+        res,
+        HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+        `Content-Type must be application/json, got ${clip(req.headers['content-type'] ?? 'none')}`,
+        { close: true },
+      );
     }
     const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(req.headers['content-type'] ?? '')?.[1]?.toLowerCase() ?? 'utf-8';
     if (!CHARSETS.has(charset)) return sendError(req, res, HttpStatus.UNSUPPORTED_MEDIA_TYPE, `Unsupported charset "${clip(charset)}"`, { close: true });

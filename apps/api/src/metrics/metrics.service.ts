@@ -41,7 +41,11 @@ export class MetricsService {
 
   /** Worker-side timings of answered jobs (JobTimings), as reported in the job result. */
   readonly jobQueueWait = jobHistogram(this.registry, 'tagserve_job_queue_wait_seconds', 'Time a job waited in Redis until a worker took it');
-  readonly jobBatchWait = jobHistogram(this.registry, 'tagserve_job_batch_wait_seconds', "Time a job's texts waited in the worker's micro-batcher before their inference started");
+  readonly jobBatchWait = jobHistogram(
+    this.registry,
+    'tagserve_job_batch_wait_seconds',
+    "Time a job's texts waited in the worker's micro-batcher before their inference started",
+  );
   readonly jobModelTime = jobHistogram(this.registry, 'tagserve_job_model_seconds', "Model time of the inferences that held a job's texts");
 
   /**

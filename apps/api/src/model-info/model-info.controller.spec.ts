@@ -28,7 +28,11 @@ describe('/performance and /args', () => {
   const connection = {
     ready: true,
     async client() {
-      if (redisDown) throw new ServiceUnavailableException({ message: 'Queue backend (Redis) is unavailable (not connected), retry shortly', headers: { 'Retry-After': '2' } });
+      if (redisDown)
+        throw new ServiceUnavailableException({
+          message: 'Queue backend (Redis) is unavailable (not connected), retry shortly',
+          headers: { 'Retry-After': '2' },
+        });
       return {
         eval: async () => members,
         mget: async (...keys: string[]) => (gets.push(...keys), keys.map(() => stored)),
@@ -53,7 +57,15 @@ describe('/performance and /args', () => {
       ],
     }).compile();
     app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: false });
-    configureApp(app as NestExpressApplication, { BODY_LIMIT: '512kb', HTTP_BODY_TIMEOUT_MS: 10000, MAX_TEXTS: 64, MAX_TEXT_LENGTH: 5000, API_KEYS: '', API_KEYS_FILE: '', JOBS_BODY_LIMIT: '64mb' });
+    configureApp(app as NestExpressApplication, {
+      BODY_LIMIT: '512kb',
+      HTTP_BODY_TIMEOUT_MS: 10000,
+      MAX_TEXTS: 64,
+      MAX_TEXT_LENGTH: 5000,
+      API_KEYS: '',
+      API_KEYS_FILE: '',
+      JOBS_BODY_LIMIT: '64mb',
+    });
     await app.init();
   });
 
@@ -74,7 +86,13 @@ describe('/performance and /args', () => {
     const res = await request(app.getHttpServer()).get(path);
     expect(res.status).toBe(503);
     expect(res.headers['retry-after']).toBe('5');
-    expect(res.body).toMatchObject({ 'status-code': 503, message: 'Service Unavailable', method: 'GET', url: path, error: expect.stringContaining('No worker is serving a model right now') });
+    expect(res.body).toMatchObject({
+      'status-code': 503,
+      message: 'Service Unavailable',
+      method: 'GET',
+      url: path,
+      error: expect.stringContaining('No worker is serving a model right now'),
+    });
   });
 
   it.each(['/performance', '/args'])('%s answers 503 while a serving version has not republished its info', async (path) => {

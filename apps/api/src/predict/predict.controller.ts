@@ -23,7 +23,12 @@ export class PredictController {
   @ApiBody({ type: PredictRequestDto, examples: { one: { value: { texts: [{ text: 'Transfer learning with transformers for text classification.' }] } } } })
   @ApiOkResponse({
     type: PredictResponseDto,
-    headers: { [MODEL_VERSION_HEADER]: { description: "The model version that answered (the artifact's DVC hash), the same as data.model_version", schema: { type: 'string' } } },
+    headers: {
+      [MODEL_VERSION_HEADER]: {
+        description: "The model version that answered (the artifact's DVC hash), the same as data.model_version",
+        schema: { type: 'string' },
+      },
+    },
   })
   @ApiErrorResponses({
     400: 'Malformed JSON, a top level that is not an object, nesting deeper than 32 levels, or a body that cannot be decompressed',

@@ -12,8 +12,18 @@ import { QueueConnection } from '../queue/queue-connection.service';
 import { CHECK_AFTER_MS, JobFailedError, JobLostError, jobState, JobTimeoutError, PredictionReplies } from './prediction-replies';
 
 describe('jobState (the fallback when a reply was missed)', () => {
-  const result = { predictions: [{ input_text: 'x', predicted_tag: 'mlops', predicted_probabilities: { mlops: 1 } }], worker: 'w', modelVersion: 'v', timings: { queueMs: 1, batchWaitMs: 0, modelMs: 2 } };
-  const job = (fields: { finishedOn?: number; returnvalue?: unknown; failedReason?: string }) => ({ finishedOn: undefined, returnvalue: null, failedReason: '', ...fields });
+  const result = {
+    predictions: [{ input_text: 'x', predicted_tag: 'mlops', predicted_probabilities: { mlops: 1 } }],
+    worker: 'w',
+    modelVersion: 'v',
+    timings: { queueMs: 1, batchWaitMs: 0, modelMs: 2 },
+  };
+  const job = (fields: { finishedOn?: number; returnvalue?: unknown; failedReason?: string }) => ({
+    finishedOn: undefined,
+    returnvalue: null,
+    failedReason: '',
+    ...fields,
+  });
 
   it('is undefined while the job is queued, running or waiting for a retry', () => {
     expect(jobState('g-1', job({}))).toBeUndefined();

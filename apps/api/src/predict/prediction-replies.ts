@@ -94,10 +94,7 @@ export class PredictionReplies implements OnModuleInit, OnApplicationShutdown {
   /** Resolves with the job's result; rejects with JobTimeoutError, JobFailedError or JobLostError. */
   wait(jobId: string, timeoutMs: number): Promise<PredictionJobResult> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => this.settle(jobId, new JobTimeoutError(`Prediction job ${jobId} did not finish within ${timeoutMs} ms`)),
-        timeoutMs,
-      );
+      const timer = setTimeout(() => this.settle(jobId, new JobTimeoutError(`Prediction job ${jobId} did not finish within ${timeoutMs} ms`)), timeoutMs);
       this.waiters.set(jobId, { resolve, reject, timer });
     });
   }
@@ -161,7 +158,10 @@ function outcome(reply: PredictionReply): PredictionJobResult | Error {
  * for a retry. A job retried after a failure keeps its old failedReason when it then completes,
  * so a recorded result decides, not the presence of a failure.
  */
-export function jobState(jobId: string, job: Pick<Job<unknown, unknown>, 'finishedOn' | 'returnvalue' | 'failedReason'> | undefined): PredictionJobResult | Error | undefined {
+export function jobState(
+  jobId: string,
+  job: Pick<Job<unknown, unknown>, 'finishedOn' | 'returnvalue' | 'failedReason'> | undefined,
+): PredictionJobResult | Error | undefined {
   if (!job) return new JobLostError(`Prediction job ${jobId} is no longer in Redis (was Redis restarted?), retry`);
   if (!job.finishedOn) return undefined;
   const result = job.returnvalue as PredictionJobResult | null | undefined;

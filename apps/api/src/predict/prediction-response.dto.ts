@@ -58,7 +58,10 @@ export class ErrorResponseDto extends EnvelopeDto {
 
   @ApiPropertyOptional({
     description: 'Structured detail: the listed problems (422, at most 10), the job id (502/503/504), the failed checks (health 503)',
-    oneOf: [{ type: 'array', items: { type: 'string' } }, { type: 'object', additionalProperties: true }],
+    oneOf: [
+      { type: 'array', items: { type: 'string' } },
+      { type: 'object', additionalProperties: true },
+    ],
   })
   details?: unknown;
 }

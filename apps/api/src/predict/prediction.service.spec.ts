@@ -150,7 +150,10 @@ describe('PredictionService', () => {
     replies.outcomes.get(job.opts.jobId)!.resolve(resultFor(job.data.texts));
     const answers = (await settled).map((s) => (s.status === 'fulfilled' ? s.value.predictions.map((p) => p.input_text) : s.reason));
     expect(answers).toEqual([['a'], ['b', 'c'], ['d']]);
-    expect((await settled)[1]).toMatchObject({ status: 'fulfilled', value: { worker: 'w1', modelVersion: 'v1', predictions: [{ predicted_tag: 'tag-of-b' }, { predicted_tag: 'tag-of-c' }] } });
+    expect((await settled)[1]).toMatchObject({
+      status: 'fulfilled',
+      value: { worker: 'w1', modelVersion: 'v1', predictions: [{ predicted_tag: 'tag-of-b' }, { predicted_tag: 'tag-of-c' }] },
+    });
     expect((await metrics.predictedTexts.get()).values[0].value).toBe(4);
   });
 
@@ -161,7 +164,11 @@ describe('PredictionService', () => {
     expect(queue.calls).toEqual(['addBulk']);
     const jobs = queue.adds[0];
     // MAX_TEXTS = 4: [3 + 1] is full, [1 + 2] cannot take 5 more, and a request larger than MAX_TEXTS goes alone.
-    expect(jobs.map((j) => j.data.texts)).toEqual([['a', 'b', 'c', 'd'], ['e', 'f', 'g'], ['h', 'i', 'j', 'k', 'l']]);
+    expect(jobs.map((j) => j.data.texts)).toEqual([
+      ['a', 'b', 'c', 'd'],
+      ['e', 'f', 'g'],
+      ['h', 'i', 'j', 'k', 'l'],
+    ]);
     expect(jobs.map((j) => j.data.requests.map((r) => r.requestId))).toEqual([['req-0', 'req-1'], ['req-2', 'req-3'], ['req-4']]);
     expect(new Set(jobs.map((j) => j.opts.jobId)).size).toBe(3);
 

@@ -30,7 +30,11 @@ export class WorkerMetricsService implements OnApplicationBootstrap, OnApplicati
 
   /** Per job (JobTimings): the three parts of its time on the worker, apart. */
   readonly queueWait = timeHistogram(this.registry, 'tagserve_worker_job_queue_wait_seconds', 'Time a job waited in Redis until this worker took it');
-  readonly batchWait = timeHistogram(this.registry, 'tagserve_worker_job_batch_wait_seconds', "Time a job's texts waited in the micro-batcher before their inference started");
+  readonly batchWait = timeHistogram(
+    this.registry,
+    'tagserve_worker_job_batch_wait_seconds',
+    "Time a job's texts waited in the micro-batcher before their inference started",
+  );
   readonly modelTime = timeHistogram(this.registry, 'tagserve_worker_job_model_seconds', "Model time of the inferences that held a job's texts");
 
   readonly cacheLookups = new Counter({

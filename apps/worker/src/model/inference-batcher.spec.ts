@@ -22,8 +22,7 @@ interface HeldCall {
  */
 function heldModel() {
   const calls: HeldCall[] = [];
-  const infer = (texts: string[]) =>
-    new Promise<string[]>((resolve, reject) => calls.push({ texts: [...texts], release: () => resolve(texts), fail: reject }));
+  const infer = (texts: string[]) => new Promise<string[]>((resolve, reject) => calls.push({ texts: [...texts], release: () => resolve(texts), fail: reject }));
   return { calls, infer };
 }
 

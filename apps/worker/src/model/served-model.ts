@@ -22,10 +22,7 @@ export abstract class ServedModel {
   abstract close(): Promise<void>;
 }
 
-type ModelConfig = Pick<
-  TagserveConfig,
-  'MODEL_DVC_FILE' | 'DVC_STORE_DIR' | 'MODEL_DIR' | 'ONNX_INTRA_OP_THREADS' | 'ONNX_INTER_OP_THREADS'
->;
+type ModelConfig = Pick<TagserveConfig, 'MODEL_DVC_FILE' | 'DVC_STORE_DIR' | 'MODEL_DIR' | 'ONNX_INTRA_OP_THREADS' | 'ONNX_INTER_OP_THREADS'>;
 
 /**
  * Materializes the artifact from the DVC store (every checksum verified; a mismatch throws and

@@ -46,8 +46,13 @@ class FakeBatcher {
   }
 }
 
-const predictionsFor = async (texts: string[]): Promise<Prediction[]> => texts.map((text) => ({ input_text: text, predicted_tag: 'mlops', predicted_probabilities: { mlops: 1 } }));
-const served = { version: 'md5-of-test-model.dir', info: { labels: ['mlops', 'other'], args: { C: 1 }, performance: { f1: 0.9 } }, loadedAt: '2026-01-01T00:00:00.000Z' };
+const predictionsFor = async (texts: string[]): Promise<Prediction[]> =>
+  texts.map((text) => ({ input_text: text, predicted_tag: 'mlops', predicted_probabilities: { mlops: 1 } }));
+const served = {
+  version: 'md5-of-test-model.dir',
+  info: { labels: ['mlops', 'other'], args: { C: 1 }, performance: { f1: 0.9 } },
+  loadedAt: '2026-01-01T00:00:00.000Z',
+};
 
 describe('PredictionWorker with a fake model and a real Redis', () => {
   const prefix = `unit-worker-${process.pid}`;
@@ -82,7 +87,15 @@ describe('PredictionWorker with a fake model and a real Redis', () => {
 
   /** A started PredictionWorker (as main.ts starts it) with the given settings. */
   async function startWorker(env: Record<string, string> = {}): Promise<void> {
-    settings = validateConfig({ REDIS_PORT: String(redis.port), QUEUE_PREFIX: prefix, WORKER_CONCURRENCY: '8', BATCH_MAX_SIZE: '4', SHUTDOWN_GRACE_MS: '2000', STALLED_INTERVAL_MS: '1000', ...env });
+    settings = validateConfig({
+      REDIS_PORT: String(redis.port),
+      QUEUE_PREFIX: prefix,
+      WORKER_CONCURRENCY: '8',
+      BATCH_MAX_SIZE: '4',
+      SHUTDOWN_GRACE_MS: '2000',
+      STALLED_INTERVAL_MS: '1000',
+      ...env,
+    });
     batcher = new FakeBatcher();
     moduleRef = await Test.createTestingModule({
       providers: [
@@ -113,7 +126,8 @@ describe('PredictionWorker with a fake model and a real Redis', () => {
     await admin.flushdb();
   });
 
-  const addJob = (texts: string[], attempts = 1) => queue.add(PREDICT_JOB, { texts, requests: [{ requestId: 'r1', texts: texts.length }], replyTo }, { attempts });
+  const addJob = (texts: string[], attempts = 1) =>
+    queue.add(PREDICT_JOB, { texts, requests: [{ requestId: 'r1', texts: texts.length }], replyTo }, { attempts });
   /** BullMQ's Worker inside PredictionWorker (what pacing adjusts). */
   const bullWorker = () => (worker as unknown as { worker: Worker }).worker;
 
@@ -124,7 +138,12 @@ describe('PredictionWorker with a fake model and a real Redis', () => {
     await until('the reply', () => replies.length === 1);
     expect(replies[0]).toEqual({
       jobId: job.id,
-      result: { predictions: await predictionsFor(['a', 'b']), worker: WORKER_ID, modelVersion: served.version, timings: { queueMs: expect.any(Number), batchWaitMs: 1, modelMs: 2 } },
+      result: {
+        predictions: await predictionsFor(['a', 'b']),
+        worker: WORKER_ID,
+        modelVersion: served.version,
+        timings: { queueMs: expect.any(Number), batchWaitMs: 1, modelMs: 2 },
+      },
     });
   });
 
@@ -216,7 +235,13 @@ describe('PredictionWorker with a fake model and a real Redis', () => {
     await startWorker({ MODEL_INFO_REFRESH_MS: '1000' });
     const key = modelInfoKey(prefix, served.version);
     const published = JSON.parse((await admin.get(key))!) as ModelInfo;
-    expect(published).toEqual({ version: served.version, labels: served.info.labels, args: served.info.args, performance: served.info.performance, loadedAt: served.loadedAt });
+    expect(published).toEqual({
+      version: served.version,
+      labels: served.info.labels,
+      args: served.info.args,
+      performance: served.info.performance,
+      loadedAt: served.loadedAt,
+    });
     await admin.del(key);
     await until('the model info to be republished', async () => (await admin.get(key)) !== null, 5000);
     expect(JSON.parse((await admin.get(key))!)).toEqual(published);

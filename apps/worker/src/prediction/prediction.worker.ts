@@ -201,7 +201,8 @@ export class PredictionWorker implements BeforeApplicationShutdown {
     this.logger.log({ msg: 'draining before exit', signal, graceMs });
     const drained = await within(worker.pause(), graceMs);
     if (!drained) this.logger.warn({ msg: 'grace period over, closing without waiting; unfinished jobs go to another worker', graceMs });
-    if (!(await within(worker.close(!drained), CLOSE_BOUND_MS))) this.logger.warn({ msg: 'Redis connections did not close; exiting without them', boundMs: CLOSE_BOUND_MS });
+    if (!(await within(worker.close(!drained), CLOSE_BOUND_MS)))
+      this.logger.warn({ msg: 'Redis connections did not close; exiting without them', boundMs: CLOSE_BOUND_MS });
     this.logger.log({ msg: 'worker closed', drained });
   }
 }

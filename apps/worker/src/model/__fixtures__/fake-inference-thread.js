@@ -12,7 +12,15 @@ if (mode === 'load-error') {
   parentPort.on('message', ({ id, texts }) => {
     if (mode === 'crash-on-predict') process.exit(3);
     if (texts.includes('fail')) return parentPort.postMessage({ type: 'predictError', id, error: 'cannot predict fail' });
-    setTimeout(() => parentPort.postMessage({ type: 'predictions', id, predictions: texts.map((t) => ({ input_text: t, predicted_tag: 'mlops', predicted_probabilities: { mlops: 1 } })) }), 5);
+    setTimeout(
+      () =>
+        parentPort.postMessage({
+          type: 'predictions',
+          id,
+          predictions: texts.map((t) => ({ input_text: t, predicted_tag: 'mlops', predicted_probabilities: { mlops: 1 } })),
+        }),
+      5,
+    );
   });
   parentPort.postMessage({ type: 'ready', info: { labels: ['mlops'], args: { a: 1 }, performance: { f1: 1 } } });
 }
