@@ -1,4 +1,4 @@
-import { HttpStatus } from '@nestjs/common';
+import { STATUS_CODES } from 'node:http';
 import type { Request, Response } from 'express';
 
 /** The response wrapper of the original tagifai API: message, status-code, method, timestamp, url, data. */
@@ -24,14 +24,7 @@ export function envelope<T>(req: Request, status: number, message: string, data?
 
 /** HTTP reason phrase, e.g. 404 -> "Not Found". */
 export function reasonPhrase(status: number): string {
-  const name = HttpStatus[status];
-  if (!name) return 'Error';
-  return name
-    .toLowerCase()
-    .split('_')
-    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
-    .join(' ')
-    .replace(/^Ok$/, 'OK');
+  return STATUS_CODES[status] ?? 'Error';
 }
 
 /** An error answered by the HTTP edge itself (before Nest's filter can see it), in the same envelope. */
