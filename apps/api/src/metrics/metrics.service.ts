@@ -135,13 +135,16 @@ interface QueueSnapshot {
 
 /** The queue's gauges from Redis, or undefined when it is away: the api's own metrics are served regardless. */
 async function readQueue(queue: Queue, connection: QueueConnection): Promise<QueueSnapshot | undefined> {
-  if (!connection.ready) return undefined;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), SCRAPE_REDIS_WAIT_MS)));
-  const read = Promise.all([queue.getJobCounts(...JOB_STATES), queue.getWorkersCount()]).then(
-    ([counts, workers]) => ({ counts, workers }),
-    () => undefined,
-  );
+  // client() also waits (bounded) for the first connection of a gateway that just started.
+  const read = connection
+    .client()
+    .then(() => Promise.all([queue.getJobCounts(...JOB_STATES), queue.getWorkersCount()]))
+    .then(
+      ([counts, workers]) => ({ counts, workers }),
+      () => undefined,
+    );
   return Promise.race([read, timeout]).finally(() => clearTimeout(timer));
 }
 
