@@ -68,19 +68,17 @@ describe('model versions and model info', () => {
 
     const args = await get('/args');
     expect(args.status).toBe(200);
-    expect(args.body.data.args.features).toBe('both');
+    expect(args.body.data.args.dtype).toBe('int8'); // the encoder's weights; model B has no encoder
     const c = await get('/args/C');
     expect(c.status).toBe(200);
     expect(c.body.data).toMatchObject({ C: args.body.data.args.C, model_version: versionA, workers: 1 });
-    expect((await get('/args/tfidf.analyzer')).body.data['tfidf.analyzer']).toBe(args.body.data.args.tfidf.analyzer);
+    expect((await get('/args/encoder.pooling')).body.data['encoder.pooling']).toBe(args.body.data.args.encoder.pooling);
 
-    for (const path of [
-      '/performance?filter=slices',
-      '/performance?filter=no-such-key',
-      '/args/no-such-arg',
-      '/performance?version=0000.dir',
-      '/args/C?version=0000.dir',
-    ]) {
+    // The slices of the original performance.json (short texts, nlp_cnn), as the 2022 API filtered them.
+    expect((await get('/performance?filter=slices')).body.data.performance).toEqual(performance.slices);
+    expect(performance.slices.validation.nlp_cnn.num_samples).toBeGreaterThan(0);
+
+    for (const path of ['/performance?filter=no-such-key', '/args/no-such-arg', '/performance?version=0000.dir', '/args/C?version=0000.dir']) {
       const res = await get(path);
       expect({ path, status: res.status }).toEqual({ path, status: 404 });
       expect(res.body).toMatchObject({ 'status-code': 404, message: 'Not Found', url: path });
@@ -101,9 +99,9 @@ describe('model versions and model info', () => {
     expect(onlyB.status).toBe(200);
     expect(onlyB.body.data).toMatchObject({ model_version: versionB, workers: 1 });
     expect(onlyB.body.data.performance).toEqual(expect.any(Number));
-    expect((await get(`/args/features?version=${versionB}`)).body.data.features).toBe('tfidf');
-    const features = await get('/args/features');
-    expect(features.body.data.versions.map((v: { args: { features: string } }) => v.args.features)).toEqual(['both', 'tfidf']);
+    expect((await get(`/args/dtype?version=${versionB}`)).body.data.dtype).toBeNull();
+    const dtypes = await get('/args/dtype');
+    expect(dtypes.body.data.versions.map((v: { args: { dtype: string | null } }) => v.args.dtype)).toEqual(['int8', null]);
 
     const stoppedAt = Date.now();
     expect(await workerB.stop('SIGTERM')).toBe(0);

@@ -91,7 +91,10 @@ describe(`worker liveness (WORKER_HEARTBEAT_MS=${HEARTBEAT_MS}, WORKER_STALL_MS=
 
   it('its blocking connection killed (CLIENT KILL): bullmq reconnects it, the worker takes jobs again and stays healthy', async () => {
     const clients = String(await redis.call('CLIENT', 'LIST')).split('\n');
-    const blocking = clients.filter((line) => / cmd=bzpopmin /.test(line)).map((line) => /\bid=(\d+)/.exec(line)![1]);
+    // The prediction worker's own (the bulk-job workers of the same process block on their queues too);
+    // BullMQ names a worker's connections `<prefix>:<base64 of the queue name>`.
+    const predictionQueue = `name=${stack.prefix}:${Buffer.from(PREDICTION_QUEUE).toString('base64')}`;
+    const blocking = clients.filter((line) => / cmd=bzpopmin /.test(line) && line.includes(predictionQueue)).map((line) => /\bid=(\d+)/.exec(line)![1]);
     expect(blocking.length).toBe(1);
     await redis.call('CLIENT', 'KILL', 'ID', blocking[0]);
     const killedAt = Date.now();
