@@ -151,7 +151,7 @@ describe('bulk jobs', () => {
     ['an unknown job id', () => getJob('0b6f3e0c-3c55-4d5e-9a39-3f0c2c1e7f10'), 404, 'No job'],
     ['a job id of another kind', () => getJob('not-a-uuid'), 404, 'No job'],
     ['cancelling an unknown job', () => send(`${stack.url}/jobs/0b6f3e0c-3c55-4d5e-9a39-3f0c2c1e7f10`, { method: 'DELETE' }), 404, 'No job'],
-  ])('refuses %s with a clear %i', async (_, request, status, message) => {
+  ])('refuses %s with a clear 4xx', async (_, request, status, message) => {
     const res = await request();
     expect(res.status).toBe(status);
     expect(res.body.error).toContain(message);
