@@ -1,7 +1,7 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
 import type { Prediction } from '@tagserve/model/types';
-import { PREDICTION_QUEUE } from '@tagserve/queue';
+import { jobTimingHistograms, PREDICTION_QUEUE } from '@tagserve/queue';
 import { Queue } from 'bullmq';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { QueueConnection } from '../queue/queue-connection.service';
@@ -40,13 +40,7 @@ export class MetricsService {
   });
 
   /** Worker-side timings of answered jobs (JobTimings), as reported in the job result. */
-  readonly jobQueueWait = jobHistogram(this.registry, 'tagserve_job_queue_wait_seconds', 'Time a job waited in Redis until a worker took it');
-  readonly jobBatchWait = jobHistogram(
-    this.registry,
-    'tagserve_job_batch_wait_seconds',
-    "Time a job's texts waited in the worker's micro-batcher before their inference started",
-  );
-  readonly jobModelTime = jobHistogram(this.registry, 'tagserve_job_model_seconds', "Model time of the inferences that held a job's texts");
+  readonly jobTimes = jobTimingHistograms(this.registry, 'tagserve_job');
 
   /**
    * Drift signals, per model version (a handful of values at once, two during a rollout): what the
@@ -146,8 +140,4 @@ async function readQueue(queue: Queue, connection: QueueConnection): Promise<Que
       () => undefined,
     );
   return Promise.race([read, timeout]).finally(() => clearTimeout(timer));
-}
-
-function jobHistogram(registry: Registry, name: string, help: string): Histogram {
-  return new Histogram({ name, help, buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry] });
 }

@@ -151,9 +151,7 @@ export class PredictionService {
     }
     this.metrics.predictedTexts.inc(job.data.texts.length);
     this.metrics.observePredictions(result.modelVersion, result.predictions);
-    this.metrics.jobQueueWait.observe(result.timings.queueMs / 1000);
-    this.metrics.jobBatchWait.observe(result.timings.batchWaitMs / 1000);
-    this.metrics.jobModelTime.observe(result.timings.modelMs / 1000);
+    this.metrics.jobTimes.observe(result.timings);
     let offset = 0;
     for (const request of requests) {
       const predictions = result.predictions.slice(offset, offset + request.texts.length);

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { TagserveConfigService } from '@tagserve/config';
+import { jobTimingHistograms } from '@tagserve/queue';
 import { createServer, Server } from 'node:http';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
@@ -29,13 +30,7 @@ export class WorkerMetricsService implements OnApplicationBootstrap, OnApplicati
   });
 
   /** Per job (JobTimings): the three parts of its time on the worker, apart. */
-  readonly queueWait = timeHistogram(this.registry, 'tagserve_worker_job_queue_wait_seconds', 'Time a job waited in Redis until this worker took it');
-  readonly batchWait = timeHistogram(
-    this.registry,
-    'tagserve_worker_job_batch_wait_seconds',
-    "Time a job's texts waited in the micro-batcher before their inference started",
-  );
-  readonly modelTime = timeHistogram(this.registry, 'tagserve_worker_job_model_seconds', "Model time of the inferences that held a job's texts");
+  readonly jobTimes = jobTimingHistograms(this.registry, 'tagserve_worker_job');
 
   readonly cacheLookups = new Counter({
     name: 'tagserve_prediction_cache_lookups_total',
@@ -93,8 +88,4 @@ export class WorkerMetricsService implements OnApplicationBootstrap, OnApplicati
   onApplicationShutdown(): void {
     this.server?.close();
   }
-}
-
-function timeHistogram(registry: Registry, name: string, help: string): Histogram {
-  return new Histogram({ name, help, buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry] });
 }

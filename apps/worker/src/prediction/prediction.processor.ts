@@ -47,9 +47,7 @@ export class PredictionProcessor {
     const timings = { queueMs, ...done.timings };
     this.metrics.jobs.inc({ outcome: 'completed' });
     this.metrics.requests.inc({ outcome: 'completed' }, requests.length);
-    this.metrics.queueWait.observe(timings.queueMs / 1000);
-    this.metrics.batchWait.observe(timings.batchWaitMs / 1000);
-    this.metrics.modelTime.observe(timings.modelMs / 1000);
+    this.metrics.jobTimes.observe(timings);
     // One line per request the job carries, so each request id can be followed into this log.
     for (const { requestId, texts: count } of requests) {
       this.logger.debug?.({ msg: 'job done', jobId: job.id, requestId, texts: count, jobTexts: texts.length, ...roundTimings(timings) });
