@@ -105,6 +105,7 @@ async function main(): Promise<void> {
 
   const tty = process.stderr.isTTY;
   let lastPrinted = -1;
+  let lastState = '';
   let view: JobView;
   for (;;) {
     const res = await api(`${job.url}/jobs/${job.id}?limit=1`);
@@ -116,9 +117,13 @@ async function main(): Promise<void> {
     view = res.body.data as JobView;
     const line = progressBar(view.progress.texts_done, view.progress.texts_total, view.state);
     if (tty) process.stderr.write(`\r${line}`);
-    else if (Math.floor((view.progress.texts_done / Math.max(1, view.progress.texts_total)) * 10) !== lastPrinted) {
-      lastPrinted = Math.floor((view.progress.texts_done / Math.max(1, view.progress.texts_total)) * 10);
-      console.error(line);
+    else {
+      // Without a terminal: a line per tenth of the progress and per change of state, so the last
+      // line always says how the job ended (the texts can all be done while the job is still active).
+      const tenth = Math.floor((view.progress.texts_done / Math.max(1, view.progress.texts_total)) * 10);
+      if (tenth !== lastPrinted || view.state !== lastState) console.error(line);
+      lastPrinted = tenth;
+      lastState = view.state;
     }
     if (view.state === 'completed' || view.state === 'failed' || view.state === 'canceled') break;
     await new Promise((r) => setTimeout(r, options.pollMs));
