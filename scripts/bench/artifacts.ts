@@ -51,6 +51,6 @@ export async function trainTfidfHead(encoderDir: string, dataset: string, holdou
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   if (code !== 0) throw new Error(`training the tf-idf head failed (${code}):\n${output}`);
-  const f1 = /weighted-F1 (\S+)/.exec(output)?.[1];
+  const f1 = /holdout \(\d+\): weighted-F1 (\S+),/.exec(output)?.[1];
   process.stderr.write(`[bench] tf-idf-only head trained: holdout weighted-F1 ${f1}\n`);
 }
