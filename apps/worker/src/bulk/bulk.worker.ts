@@ -3,7 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { consumerConnection, pickSettings, REDIS_SETTINGS, TagserveConfigService } from '@tagserve/config';
 import { BULK_JOB, BULK_QUEUE, BulkJobData, BulkJobResult, CHUNK_JOB, CHUNK_QUEUE, ChunkJobData, ChunkResult } from '@tagserve/queue';
 import { Job, Processor, Worker } from 'bullmq';
-import { WORKER_ID } from '../prediction/prediction.processor';
+import { workerOptions } from '../prediction/worker-options';
 import { BulkProcessor } from './bulk.processor';
 
 /** After the grace period and a forced close, how long shutdown may still wait on Redis (as PredictionWorker). */
@@ -34,22 +34,11 @@ export class BulkWorker implements BeforeApplicationShutdown {
   }
 
   private build<D, R>(queue: string, name: string, process: (job: Job<D, R>) => Promise<R>, concurrency: number): Worker<D, R> {
-    const stalledIntervalMs = this.config.get('STALLED_INTERVAL_MS');
     const handler: Processor<D, R> = async (job) => {
       if (job.name !== name) throw new Error(`unknown job name ${job.name} in ${queue}`);
       return process(job);
     };
-    const worker = new Worker<D, R>(queue, handler, {
-      connection: consumerConnection(pickSettings(this.config, ...REDIS_SETTINGS)),
-      prefix: this.config.get('QUEUE_PREFIX'),
-      name: WORKER_ID,
-      autorun: false,
-      concurrency,
-      // As the prediction worker: a chunk of a killed worker goes to another after this.
-      stalledInterval: stalledIntervalMs,
-      lockDuration: stalledIntervalMs * 2,
-      maxStalledCount: 2,
-    });
+    const worker = new Worker<D, R>(queue, handler, workerOptions(this.config, consumerConnection(pickSettings(this.config, ...REDIS_SETTINGS)), concurrency));
     let lastError: string | undefined;
     worker.on('failed', (job, err) => this.logger.error({ msg: 'bulk job failed', queue, jobId: job?.id, attempt: job?.attemptsMade, err: err.message }));
     worker.on('error', (err) => {

@@ -9,6 +9,7 @@ import { WorkerMetricsService } from '../metrics/worker-metrics.service';
 import { ModelService } from '../model/model.service';
 import { ModelPresence } from './model-presence';
 import { ExpiredJobError, PredictionProcessor, WORKER_ID } from './prediction.processor';
+import { workerOptions } from './worker-options';
 
 /** After the grace period and a forced close, how long shutdown may still wait on Redis (it may be down). */
 const CLOSE_BOUND_MS = 5000;
@@ -49,23 +50,16 @@ export class PredictionWorker implements BeforeApplicationShutdown {
   /** Registers with Redis and starts taking jobs; resolves once its connections are up. */
   async start(): Promise<void> {
     const concurrency = this.config.get('WORKER_CONCURRENCY');
-    const stalledIntervalMs = this.config.get('STALLED_INTERVAL_MS');
     const connection = consumerConnection(pickSettings(this.config, ...REDIS_SETTINGS));
     // Fails fast: a check that cannot reach Redis is a failed check, not one that waits.
     this.probe = new Redis({ ...connection, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectionName: `tagserve-liveness-${WORKER_ID}` });
     this.probe.on('error', () => undefined); // the worker's own connection reports Redis errors
-    const worker = new Worker<PredictionJobData, PredictionJobResult>(PREDICTION_QUEUE, (job) => this.handle(job), {
-      connection,
-      prefix: this.config.get('QUEUE_PREFIX'),
-      name: WORKER_ID,
-      autorun: false,
-      // Concurrency feeds the micro-batcher: many jobs in flight, one inference at a time.
-      concurrency,
-      // A worker killed mid-job stops renewing its lock; another worker takes the job after this.
-      stalledInterval: stalledIntervalMs,
-      lockDuration: stalledIntervalMs * 2,
-      maxStalledCount: 2,
-    });
+    // Concurrency feeds the micro-batcher: many jobs in flight, one inference at a time.
+    const worker = new Worker<PredictionJobData, PredictionJobResult>(
+      PREDICTION_QUEUE,
+      (job) => this.handle(job),
+      workerOptions(this.config, connection, concurrency),
+    );
     this.worker = worker;
     worker.on('failed', (job, err) => this.onFailed(job, err));
     worker.on('error', (err) => this.onError(err));
