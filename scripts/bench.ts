@@ -6,11 +6,13 @@
  *   stack      the built api + BullMQ + 1, then 2 workers (test/support's Stack), ONNX_INTRA_OP_THREADS=1;
  *   tf-idf     a char TF-IDF-only head trained now by `npm run train -- --features tfidf`, served by the
  *              same stack (what the encoder costs);
- *   extra      the hand-written short texts (~24 tokens: they overstate throughput ~2x), raw only.
+ *   extra      the hand-written short texts (~24 tokens: they overstate throughput ~2x), raw only;
+ *   jobs       a bulk job of --jobs-texts holdout texts on 1 and 2 workers, and /predict p50 at 8
+ *              clients beside it (scripts/bench/jobs.ts; --no-jobs skips it, it takes ~10 min at 100,000).
  *
  *   npm run build && npm run bench -- --holdout ../shared/datasets/made-with-ml/holdout.csv \
  *     --dataset ../shared/datasets/made-with-ml/dataset.csv [--encoder-onnx <dir>/onnx/model_int8.onnx] \
- *     [--duration 10] [--warmup 2] [--no-tfidf] [--json bench.json]
+ *     [--duration 10] [--warmup 2] [--no-tfidf] [--jobs-texts 100000 | --no-jobs] [--json bench.json]
  *
  * --encoder-onnx serves the shipped head with that encoder file (e.g. `npm run optimize:encoder`'s);
  * the raw phases then measure the shipped encoder and it side by side.
@@ -26,6 +28,7 @@ import { freePort } from '../test/support/redis-server';
 import { materializeStore, pushToTempStore, removeTempDirs, tempDir, trainTfidfHead, type ServedModel } from './bench/artifacts';
 import { latencyOf, runLoad, type LoadResult } from './bench/load';
 import { statusKb } from './bench/proc-stats';
+import { benchJobs, jobsReport, type JobsBenchResult } from './bench/jobs';
 import { rawInProcesses, runRaw, startBareServer } from './bench/raw';
 import { fmt, loadRow, phaseTable, verdict, type Row } from './bench/report';
 import { COURSE_HOLDOUT, loadHoldout, SHORT_TEXTS } from './bench/texts';
@@ -40,6 +43,8 @@ const { values: opts } = parseArgs({
     dataset: { type: 'string', default: process.env.DATASET_CSV || 'https://raw.githubusercontent.com/GokuMohandas/Made-With-ML/main/datasets/dataset.csv' },
     'encoder-onnx': { type: 'string' },
     'no-tfidf': { type: 'boolean', default: false },
+    'jobs-texts': { type: 'string', default: '100000' },
+    'no-jobs': { type: 'boolean', default: false },
     json: { type: 'string' },
   },
 });
@@ -225,6 +230,12 @@ async function main(): Promise<void> {
     for (const key of ['1/1/1', '1/64/1']) rows.push(loadRow(`stack, 1 worker, ${model.label}`, tfidf.get(key)!, ['worker1']));
   }
 
+  // Bulk jobs beside /predict traffic.
+  const JOB_CLIENTS = 8;
+  let jobs: JobsBenchResult | undefined;
+  if (!opts['no-jobs'])
+    jobs = await benchJobs({ texts: TEXTS, jobTexts: Number(opts['jobs-texts']), clients: JOB_CLIENTS, seconds: DURATION_MS / 1000, env: passThrough() });
+
   // Ratios (issue targets).
   const raw1 = rawServed.rows[0];
   const rawBest = Math.max(...rawServed.rows.map((r) => r.textsPerSec));
@@ -261,13 +272,14 @@ async function main(): Promise<void> {
     `raw batch 1, CPU ms per text / fp32 FLOP bound (${fmt(encoderMacsPerToken / 1e6, 2)} M MAC per token, ${peak.isa} ${fmt(peak.ghz, 2)} GHz = ${fmt(peak.gflops)} GFLOP/s: ${fmt(ratios.fp32BoundMsPerText, 2)} ms): ${fmt(ratios.rawBatch1CpuOverBound, 2)}  (target <= 2: ${verdict(ratios.rawBatch1CpuOverBound <= 2)})`,
     served === shipped ? '' : `raw batch 1 CPU per text, shipped / ${served.label}: ${fmt(ratios.servedOverShippedRawCpu, 2)}x`,
     tfidf ? `what the encoder costs: TF-IDF-only head / ${served.label}, stack 1 worker at 64 clients: ${fmt(ratios.tfidfOverEncoder64, 2)}x the texts/s` : '',
+    jobs ? jobsReport(jobs, JOB_CLIENTS) : '',
     `worker peak RSS ${fmt(stackRun.workerPeakRssKiB / 1024)} MiB; %cpu = percent of one core (from /proc/<pid>/stat), others = the rest of the host; ${cpus().length} cores`,
     '',
   ].join('\n');
   process.stdout.write(out);
   if (opts.json) {
     const settings = { durationS: DURATION_MS / 1000, warmupS: WARMUP_MS / 1000, cpus: cpus().length, node: process.version, env: passThrough() };
-    writeFileSync(opts.json, JSON.stringify({ settings, tokens, rows, ratios, workerPeakRssKiB: stackRun.workerPeakRssKiB }, null, 2) + '\n');
+    writeFileSync(opts.json, JSON.stringify({ settings, tokens, rows, ratios, jobs, workerPeakRssKiB: stackRun.workerPeakRssKiB }, null, 2) + '\n');
     log(`figures written to ${opts.json}`);
   }
 }

@@ -1,4 +1,4 @@
-import { InferenceBatcher } from './inference-batcher';
+import { INTERACTIVE_WINDOW_MS, InferenceBatcher } from './inference-batcher';
 
 /** A fake model that records each batch it was given and answers at once. */
 function recordingModel() {
@@ -211,5 +211,51 @@ describe('InferenceBatcher', () => {
     model.calls[1].release();
     await Promise.all([a, b]);
     expect(events).toEqual(['infer a', 'infer b,c', 'a resumed', 'b,c resumed']);
+  });
+
+  describe('lanes: interactive (/predict) texts before bulk (job chunk) texts', () => {
+    it('an interactive text queued behind bulk texts goes into the next inference, alone with its lane', async () => {
+      const model = heldModel();
+      const batcher = new InferenceBatcher(model.infer, { maxBatchSize: 8, maxWaitMs: 0, maxBulkBatchSize: 2 });
+      const bulk = batcher.predict(['b1', 'b2', 'b3', 'b4', 'b5', 'b6'], 'bulk');
+      await turnsUntil(() => model.calls.length === 1, 'the first bulk batch is running');
+      // No interactive text seen yet: a bulk job alone gets full batches.
+      expect(model.calls[0].texts).toEqual(['b1', 'b2', 'b3', 'b4', 'b5', 'b6']);
+      const later = batcher.predict(['b7', 'b8', 'b9'], 'bulk');
+      const interactive = batcher.predict(['i1', 'i2']);
+      model.calls[0].release();
+      await turnsUntil(() => model.calls.length === 2, 'the next inference starts');
+      expect(model.calls[1].texts).toEqual(['i1', 'i2']); // ahead of b7-b9, queued before them, and without them
+      model.calls[1].release();
+      await turnsUntil(() => model.calls.length === 3, 'bulk resumes');
+      // Interactive traffic is about now: bulk inferences are maxBulkBatchSize texts.
+      expect(model.calls[2].texts).toEqual(['b7', 'b8']);
+      model.calls[2].release();
+      await turnsUntil(() => model.calls.length === 4, 'the last bulk text runs');
+      expect(model.calls[3].texts).toEqual(['b9']);
+      model.calls[3].release();
+      expect(await interactive).toEqual(['i1', 'i2']);
+      expect(await bulk).toEqual(['b1', 'b2', 'b3', 'b4', 'b5', 'b6']);
+      expect(await later).toEqual(['b7', 'b8', 'b9']);
+    });
+
+    it('bulk batches grow back to maxBatchSize once no interactive text has come for INTERACTIVE_WINDOW_MS', async () => {
+      jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+      const model = recordingModel();
+      const batcher = new InferenceBatcher(model.infer, { maxBatchSize: 4, maxWaitMs: 0, maxBulkBatchSize: 1 });
+      await batcher.predict(['i']);
+      await batcher.predict(['a', 'b'], 'bulk');
+      jest.advanceTimersByTime(INTERACTIVE_WINDOW_MS);
+      await batcher.predict(['c', 'd'], 'bulk');
+      expect(model.batches).toEqual([['i'], ['a'], ['b'], ['c', 'd']]);
+    });
+
+    it('reports only the interactive backlog (what paces the /predict worker)', async () => {
+      const batcher = new InferenceBatcher(async (t: string[]) => t, { maxBatchSize: 2, maxWaitMs: 0 });
+      const backlog: number[] = [];
+      batcher.onBacklog((texts) => backlog.push(texts));
+      await Promise.all([batcher.predict(['b1', 'b2', 'b3'], 'bulk'), batcher.predict(['1', '2', '3'])]);
+      expect(backlog).toEqual([3, 1, 0]);
+    });
   });
 });

@@ -37,6 +37,7 @@ export class ModelService implements OnApplicationShutdown {
         maxBatchSize: this.config.get('BATCH_MAX_SIZE'),
         maxWaitMs: this.config.get('BATCH_MAX_WAIT_MS'),
         maxBatchTokens: this.config.get('BATCH_MAX_TOKENS') || undefined,
+        maxBulkBatchSize: this.config.get('BATCH_BULK_MAX_SIZE'),
         cache,
       },
       (texts) => model.predictHere(texts),
