@@ -34,6 +34,10 @@ const LABELLED = `title,description,tag\nTransfer learning,for text classificati
 const CSV = { 'content-type': 'text/csv' };
 /** A job id that names no job. */
 const NO_SUCH_JOB = '00000000-0000-4000-8000-000000000000';
+/** Two API keys, for the api with keys on: a job of one is the other's 404. */
+const KEY_A = 'openapi-key-a-3c9e1f7d';
+const KEY_B = 'openapi-key-b-8a2d6b0e';
+const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
 type Doc = { paths: Record<string, Record<string, { responses: Record<string, Response> }>>; components: { schemas: Record<string, Schema> } };
 type Response = { content?: Record<string, { schema: Schema }>; headers?: Record<string, unknown> };
@@ -74,8 +78,8 @@ describe('OpenAPI document matches what the server answers', () => {
   const evaluate = async (csv: string, headers: Record<string, string> = CSV, url = stack.url) =>
     record('post /evaluate', await send(`${url}/evaluate`, { body: csv, headers, timeoutMs: 15_000 }));
   /** `method` /jobs/{id}`suffix` (suffix '' or '/result.csv'), recorded under its documented route. */
-  const onJob = async (method: 'GET' | 'DELETE', id: string, suffix = '', query = '', url = stack.url) =>
-    record(`${method.toLowerCase()} /jobs/{id}${suffix}`, await send(`${url}/jobs/${id}${suffix}${query}`, { method }));
+  const onJob = async (method: 'GET' | 'DELETE', id: string, suffix = '', query = '', url = stack.url, headers?: Record<string, string>) =>
+    record(`${method.toLowerCase()} /jobs/{id}${suffix}`, await send(`${url}/jobs/${id}${suffix}${query}`, { method, headers }));
 
   beforeAll(async () => {
     stack = await Stack.create(ENV);
@@ -194,6 +198,20 @@ describe('OpenAPI document matches what the server answers', () => {
       await throttled.stop('SIGKILL');
     }
 
+    // API keys on, on a third api: a job created with key A is key B's 404, on every route of a job.
+    const keyedPort = await freePort();
+    const keyed = AppProcess.start('api', { ...stack.env, PORT: String(keyedPort), API_KEYS: `${KEY_A},${KEY_B}` });
+    try {
+      const url = `http://127.0.0.1:${keyedPort}`;
+      await waitForStatus(`${url}/health/live`, 200);
+      const owned = (await postJobs({ texts: sampleTexts(1, 'owned') }, bearer(KEY_A), url)).body.data.id; // 202
+      expect((await onJob('GET', owned, '', '', url, bearer(KEY_A))).status).toBe(200);
+      for (const suffix of ['', '/result.csv']) expect((await onJob('GET', owned, suffix, '', url, bearer(KEY_B))).status).toBe(404);
+      expect((await onJob('DELETE', owned, '', '', url, bearer(KEY_B))).status).toBe(404);
+    } finally {
+      await keyed.stop('SIGKILL');
+    }
+
     // Redis gone: 503 with Retry-After.
     await stack.redis.stop();
     await get('/performance');
@@ -246,5 +264,13 @@ describe('OpenAPI document matches what the server answers', () => {
     expect(statuses('get /jobs/{id}/result.csv')).toEqual([200, 404, 409, 429, 503]);
     expect(statuses('delete /jobs/{id}')).toEqual([200, 404, 409, 429, 503]);
     expect(seen.find((s) => s.status === 429 && s.route === 'post /predict')?.headers['retry-after']).toBeDefined();
+    // What a client reads: the 404 of a job says it may be another key's, DELETE's 409 that the job is finished.
+    for (const [path, method] of [
+      ['/jobs/{id}', 'get'],
+      ['/jobs/{id}/result.csv', 'get'],
+      ['/jobs/{id}', 'delete'],
+    ])
+      expect(doc.paths[path][method].responses['404']).toMatchObject({ description: expect.stringContaining("another key's job") });
+    expect(doc.paths['/jobs/{id}'].delete.responses['409']).toMatchObject({ description: expect.stringContaining('finished') });
   });
 });

@@ -38,6 +38,11 @@ export interface BulkJobData {
   chunks: number;
   /** Set by DELETE /jobs/{id}; the chunks that had not run are removed at the same time. */
   canceledAt?: number;
+  /**
+   * The id of the API key that created the job (a prefix of the key's SHA-256, never the key), set
+   * when API keys are on: only that key sees the job. Absent when keys were off.
+   */
+  owner?: string;
 }
 
 /** One chunk: `texts` are the bulk job's texts from `offset` on; `expected` their tags (evaluate). */

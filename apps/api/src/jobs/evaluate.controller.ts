@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { ApiBody, ApiConsumes, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { TagserveConfigService } from '@tagserve/config';
 import type { Request, Response } from 'express';
+import { ApiKeys } from '../auth/api-keys';
 import { ApiErrorResponses, THROTTLED } from '../http/openapi';
 import { envelope } from '../http/response-envelope';
 import { REQUEST_ID_HEADER } from '../http/request-id';
@@ -22,6 +23,7 @@ export class EvaluateController {
   constructor(
     private readonly jobs: JobsService,
     private readonly reader: BulkRequestReader,
+    private readonly keys: ApiKeys,
     @Inject(ConfigService) config: TagserveConfigService,
   ) {
     this.waitMs = config.get('PREDICT_TIMEOUT_MS');
@@ -46,9 +48,11 @@ export class EvaluateController {
   })
   async evaluate(@Req() req: Request, @Res() res: Response): Promise<void> {
     const input = await this.reader.read(req, res, 'evaluate');
-    const queued = await this.jobs.submit('evaluate', input, String(req.headers[REQUEST_ID_HEADER]));
+    // The job belongs to the request's key (API keys on): only that key can poll its Location.
+    const caller = this.keys.identify(req);
+    const queued = await this.jobs.submit('evaluate', input, String(req.headers[REQUEST_ID_HEADER]), caller);
     res.setHeader('Location', `/jobs/${queued.id}`);
-    const job = await this.finished(queued.id);
+    const job = await this.finished(queued.id, caller);
     if (job.state === 'failed') throw new BadGatewayException({ message: `Evaluation job ${job.id} failed: ${job.error}`, details: { jobId: job.id } });
     // Sent here, not returned: the status depends on the outcome, and @HttpCode would override it.
     const status = job.state === 'completed' ? 200 : 202;
@@ -56,10 +60,10 @@ export class EvaluateController {
   }
 
   /** The job once finished, or as it is when PREDICT_TIMEOUT_MS is up. */
-  private async finished(id: string): Promise<BulkJobView> {
+  private async finished(id: string, caller: string | null): Promise<BulkJobView> {
     const deadline = Date.now() + this.waitMs;
     for (;;) {
-      const job = await this.jobs.view(id);
+      const job = await this.jobs.view(id, caller);
       if (job.state === 'completed' || job.state === 'failed' || Date.now() + POLL_MS > deadline) return job;
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }

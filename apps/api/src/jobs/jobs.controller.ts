@@ -2,6 +2,7 @@ import { Controller, Delete, Get, HttpCode, HttpException, Param, Post, Query, R
 import { ApiBody, ApiConsumes, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { allRows, predictionRows } from '@tagserve/queue';
 import type { Request, Response } from 'express';
+import { ApiKeys } from '../auth/api-keys';
 import { envelope, Envelope } from '../http/response-envelope';
 import { REQUEST_ID_HEADER } from '../http/request-id';
 import { ApiErrorResponses, THROTTLED } from '../http/openapi';
@@ -13,6 +14,8 @@ import { csvLine } from './result-csv';
 /** Page size of GET /jobs/{id} predictions: 100 by default, at most 1,000 (about 200 kB of JSON). */
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 1000;
+/** The 404 of a job created with another API key says no more than that of an unknown id (see jobVisibleTo). */
+const ANOTHER_KEYS_JOB = "(API keys on) another key's job, answered as an unknown id";
 
 @ApiTags('jobs')
 @Controller()
@@ -21,6 +24,7 @@ export class JobsController {
   constructor(
     private readonly jobs: JobsService,
     private readonly reader: BulkRequestReader,
+    private readonly keys: ApiKeys,
   ) {}
 
   @Post('jobs')
@@ -42,7 +46,7 @@ export class JobsController {
   })
   async create(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<Envelope> {
     const input = await this.reader.read(req, res, 'tag');
-    const job = await this.jobs.submit('tag', input, String(req.headers[REQUEST_ID_HEADER]));
+    const job = await this.jobs.submit('tag', input, String(req.headers[REQUEST_ID_HEADER]), this.keys.identify(req));
     res.setHeader('Location', `/jobs/${job.id}`);
     return envelope(req, 202, 'Accepted', job);
   }
@@ -54,7 +58,7 @@ export class JobsController {
   @ApiQuery({ name: 'limit', required: false, description: `Rows per page (default ${DEFAULT_LIMIT}, at most ${MAX_LIMIT})` })
   @ApiResponse({ status: 200, type: JobResponseDto })
   @ApiErrorResponses({
-    404: 'Unknown job, or its results expired (JOB_RESULT_TTL)',
+    404: `Unknown job, its results expired (JOB_RESULT_TTL), or ${ANOTHER_KEYS_JOB}`,
     422: 'offset or limit out of range',
     503: 'Redis unavailable; see Retry-After',
   })
@@ -66,9 +70,10 @@ export class JobsController {
   ): Promise<Envelope> {
     const offset = intParam('offset', offsetParam, 0, 0, Number.MAX_SAFE_INTEGER);
     const limit = intParam('limit', limitParam, DEFAULT_LIMIT, 1, MAX_LIMIT);
-    const job = await this.jobs.view(id);
+    const caller = this.keys.identify(req);
+    const job = await this.jobs.view(id, caller);
     if (job.state !== 'completed') return envelope(req, 200, 'OK', job);
-    const predictions = predictionRows(await this.jobs.predictions(id), offset, limit);
+    const predictions = predictionRows(await this.jobs.predictions(id, caller), offset, limit);
     const nextOffset = offset + limit < job.progress.texts_total ? offset + limit : null;
     return envelope(req, 200, 'OK', { ...job, offset, limit, next_offset: nextOffset, predictions });
   }
@@ -81,14 +86,15 @@ export class JobsController {
   // No @ApiProduces('text/csv'): it would put the error answers (JSON) under text/csv too; the 200 names its own content.
   @ApiResponse({ status: 200, description: 'CSV', content: { 'text/csv': { schema: { type: 'string' } } } })
   @ApiErrorResponses({
-    404: 'Unknown job, or its results expired',
+    404: `Unknown job, its results expired, or ${ANOTHER_KEYS_JOB}`,
     409: 'The job has not completed',
     503: 'Redis unavailable; see Retry-After',
   })
-  async resultCsv(@Param('id') id: string, @Res() res: Response): Promise<void> {
-    const job = await this.jobs.view(id);
+  async resultCsv(@Param('id') id: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const caller = this.keys.identify(req);
+    const job = await this.jobs.view(id, caller);
     if (job.state !== 'completed') throw new HttpException({ message: `Job ${id} is ${job.state}: no result yet`, details: { state: job.state } }, 409);
-    const chunks = await this.jobs.predictions(id);
+    const chunks = await this.jobs.predictions(id, caller);
     const labels = chunks[0]?.labels ?? [];
     const withTags = job.kind === 'evaluate';
     res.status(200).type('text/csv; charset=utf-8').setHeader('Content-Disposition', `attachment; filename="${id}.csv"`);
@@ -115,12 +121,12 @@ export class JobsController {
   @ApiOperation({ summary: 'Cancel the chunks of a bulk job that have not run', description: 'Chunks already running finish; the job ends canceled.' })
   @ApiResponse({ status: 200, type: JobResponseDto })
   @ApiErrorResponses({
-    404: 'Unknown job, or its results expired',
+    404: `Unknown job, its results expired, or ${ANOTHER_KEYS_JOB} and left as it is`,
     409: 'The job is finished (completed, failed, canceled) or has no chunk left to run',
     503: 'Redis unavailable; see Retry-After',
   })
   async cancel(@Param('id') id: string, @Req() req: Request): Promise<Envelope> {
-    return envelope(req, 200, 'OK', await this.jobs.cancel(id));
+    return envelope(req, 200, 'OK', await this.jobs.cancel(id, this.keys.identify(req)));
   }
 }
 

@@ -18,8 +18,10 @@ import {
 } from '@tagserve/queue';
 import { FlowProducer, Job, Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
+import { ApiKeys } from '../auth/api-keys';
 import { QueueConnection } from '../queue/queue-connection.service';
 import type { BulkInput } from './bulk-input';
+import { jobVisibleTo } from './job-owner';
 
 export const BULK_FLOW = 'bulk';
 
@@ -59,6 +61,7 @@ export class JobsService {
     @InjectFlowProducer(BULK_FLOW) private readonly flows: FlowProducer,
     @InjectQueue(BULK_QUEUE) private readonly bulkQueue: Queue<BulkJobData, BulkJobResult>,
     private readonly connection: QueueConnection,
+    private readonly keys: ApiKeys,
     @Inject(ConfigService) config: TagserveConfigService,
   ) {
     this.chunkSize = config.get('JOBS_CHUNK_SIZE');
@@ -66,11 +69,15 @@ export class JobsService {
     this.attempts = config.get('JOB_ATTEMPTS');
   }
 
-  /** Queues a bulk job: a parent in BULK_QUEUE, one chunk job per JOBS_CHUNK_SIZE texts in CHUNK_QUEUE. */
-  async submit(kind: BulkKind, input: BulkInput, requestId: string): Promise<BulkJobView> {
+  /**
+   * Queues a bulk job: a parent in BULK_QUEUE, one chunk job per JOBS_CHUNK_SIZE texts in CHUNK_QUEUE.
+   * `caller` (here and below) is the id of the request's API key (ApiKeys.identify), null with keys off.
+   */
+  async submit(kind: BulkKind, input: BulkInput, requestId: string, caller: string | null): Promise<BulkJobView> {
     const id = randomUUID();
     const chunks = splitIntoChunks(input.texts, this.chunkSize, input.tags);
     const data: BulkJobData = { kind, total: input.texts.length, chunkSize: this.chunkSize, chunks: chunks.length };
+    if (this.keys.enabled && caller !== null) data.owner = caller;
     const ttlSeconds = this.ttlMs / 1000;
     await this.connection.run(() =>
       this.flows.add({
@@ -96,25 +103,25 @@ export class JobsService {
         })),
       }),
     );
-    this.logger.log({ msg: 'bulk job queued', requestId, jobId: id, kind, texts: data.total, chunks: data.chunks });
-    return this.view(id);
+    this.logger.log({ msg: 'bulk job queued', requestId, jobId: id, kind, texts: data.total, chunks: data.chunks, owner: data.owner });
+    return this.view(id, caller);
   }
 
-  /** The job's state and progress; 404 for an unknown id, another kind of job, or one past its TTL. */
-  async view(id: string): Promise<BulkJobView> {
-    const job = await this.find(id);
+  /** The job's state and progress; 404 for an unknown id, another kind of job, one past its TTL, or another key's. */
+  async view(id: string, caller: string | null): Promise<BulkJobView> {
+    const job = await this.find(id, caller);
     return this.describe(job);
   }
 
   /** Predictions offset..offset+limit-1 of a completed job, in input order; [] before it completed. */
-  async predictions(id: string): Promise<ChunkResult[]> {
-    const job = await this.find(id);
+  async predictions(id: string, caller: string | null): Promise<ChunkResult[]> {
+    const job = await this.find(id, caller);
     return orderChunks(Object.values(await this.connection.run(() => job.getChildrenValues<ChunkResult>())));
   }
 
   /** Cancels the chunks that have not run; 409 once the job is finished or nothing is left to cancel. */
-  async cancel(id: string): Promise<BulkJobView> {
-    const job = await this.find(id);
+  async cancel(id: string, caller: string | null): Promise<BulkJobView> {
+    const job = await this.find(id, caller);
     const state = await this.connection.run(() => job.getState());
     if (state !== 'waiting-children' || job.data.canceledAt !== undefined) {
       const view = await this.describe(job);
@@ -126,10 +133,10 @@ export class JobsService {
       await job.removeUnprocessedChildren();
     });
     this.logger.log({ msg: 'bulk job canceled', jobId: id });
-    return this.view(id);
+    return this.view(id, caller);
   }
 
-  private async find(id: string): Promise<Job<BulkJobData, BulkJobResult>> {
+  private async find(id: string, caller: string | null): Promise<Job<BulkJobData, BulkJobResult>> {
     const notFound = new NotFoundException(`No job ${id} (unknown, or its results expired)`);
     if (!UUID.test(id)) throw notFound;
     const job = await this.connection.run(() => Job.fromId<BulkJobData, BulkJobResult>(this.bulkQueue, id));
@@ -139,6 +146,9 @@ export class JobsService {
       await job.remove().catch(() => undefined);
       throw notFound;
     }
+    // Another key's job is refused exactly like an unknown one (same status, same message, and
+    // before its state is read): its id cannot be told from one that never existed (see jobVisibleTo).
+    if (!jobVisibleTo(job.data.owner, caller, this.keys.enabled)) throw notFound;
     return job;
   }
 
