@@ -7,7 +7,9 @@
  * a progress bar while it runs, and writes the result (index, input_text, predicted_tag, one
  * probability column per tag) to --out. The job id is saved next to the output (`<out>.job`) the
  * moment the job is accepted: run the same command again after an interruption (Ctrl-C, a lost
- * connection) and it resumes polling that job instead of submitting the file again.
+ * connection) and it resumes polling that job instead of submitting the file again. When the
+ * server has API keys on, the key is read from $TAGSERVE_API_KEY (an environment variable, not an
+ * option: a command line shows in `ps` and in shell history); a job is visible only to its key.
  */
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -56,6 +58,12 @@ export function parseArgs(argv: string[]): Options {
   return options as Options;
 }
 
+/** The request with `Authorization: Bearer $TAGSERVE_API_KEY` when that is set. */
+function withKey(init: RequestInit = {}): RequestInit {
+  const key = process.env.TAGSERVE_API_KEY;
+  return key ? { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${key}` } } : init;
+}
+
 /** `[#########-----------]  45% 45,000/100,000 texts  active` */
 export function progressBar(done: number, total: number, state: string, width = 30): string {
   const ratio = total > 0 ? Math.min(1, done / total) : 0;
@@ -65,8 +73,8 @@ export function progressBar(done: number, total: number, state: string, width = 
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-async function api(url: string, init?: RequestInit): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, init);
+async function api(url: string, init: RequestInit = {}): Promise<{ status: number; body: any }> {
+  const res = await fetch(url, withKey(init));
   const text = await res.text();
   let body: unknown;
   try {
@@ -134,7 +142,7 @@ async function main(): Promise<void> {
     throw new Error(`job ${job.id} ${view.state}${view.error ? `: ${view.error}` : ''}`);
   }
 
-  const res = await fetch(`${job.url}/jobs/${job.id}/result.csv`);
+  const res = await fetch(`${job.url}/jobs/${job.id}/result.csv`, withKey());
   if (res.status !== 200) throw new Error(`GET /jobs/${job.id}/result.csv answered ${res.status}`);
   // Written whole, then renamed: an interrupted download never leaves a truncated --out behind.
   const partial = `${options.out}.partial`;

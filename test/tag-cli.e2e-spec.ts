@@ -10,10 +10,11 @@ import { Stack } from './support/stack';
 const ROOT = join(__dirname, '..');
 
 /** Runs `npm run tag -- ...` as a user would (ts-node, no build), returning its exit code and stderr. */
-function runCli(args: string[]): Promise<{ code: number | null; stderr: string }> {
+function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'scripts/tag.ts', ...args], {
       cwd: ROOT,
+      env: { ...process.env, ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
@@ -84,5 +85,19 @@ describe('npm run tag (the CLI for a CSV file)', () => {
     expect(code).toBe(1);
     expect(stderr).toContain('422');
     expect(stderr).toContain('missing title, description');
+  });
+
+  it('sends the key in $TAGSERVE_API_KEY when the server has API keys on, and says 401 without it', async () => {
+    const key = 'tag-cli-test-key-0123456789abcdef';
+    await stack.api!.stop();
+    await stack.startApi({ API_KEYS: key });
+    const out = join(dir, 'with-key.csv');
+    const refused = await runCli([join(dir, 'projects.csv'), '--out', out, '--url', stack.url], { TAGSERVE_API_KEY: '' });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('401');
+    const { code, stderr } = await runCli([join(dir, 'projects.csv'), '--out', out, '--url', stack.url, '--poll-ms', '100'], { TAGSERVE_API_KEY: key });
+    expect(stderr).toContain('submitted job');
+    expect(code).toBe(0);
+    expect(readFileSync(out, 'utf8').trimEnd().split('\r\n')).toHaveLength(41);
   });
 });

@@ -128,7 +128,7 @@ export async function benchJobs({ texts: source, jobTexts, clients, seconds, env
   });
   try {
     await stack.startApi();
-    await stack.startWorker();
+    await stack.startWorker({ LOG_LEVEL: 'log' }); // Stack waits for its 'worker ready' line
     await stack.waitUntilReady();
     await predictLoad(stack, source, clients, 1); // warm-up
     const alone = await predictLoad(stack, source, clients, seconds);
@@ -139,7 +139,7 @@ export async function benchJobs({ texts: source, jobTexts, clients, seconds, env
     await one.done;
     log(`bulk job on 1 worker: ${one.textsPerSec.toFixed(0)} texts/s; /predict beside it: p50 ${during.p50.toFixed(1)} ms`);
 
-    await stack.startWorker();
+    await stack.startWorker({ LOG_LEVEL: 'log' }); // Stack waits for its 'worker ready' line
     await stack.waitUntilReady();
     const two = await runJob(stack, texts);
     await two.done;
