@@ -1,6 +1,7 @@
 import type Redis from 'ioredis';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { HttpResult, send } from './support/http';
 import { LABELS, sampleTexts } from './support/predictions';
 import { Stack } from './support/stack';
@@ -9,6 +10,9 @@ import { waitFor } from './support/wait-for';
 // The course's holdout.csv (the file scripts/train.ts reads by default), kept here so the test runs offline.
 const HOLDOUT = join(__dirname, 'fixtures/holdout.csv');
 const csv = (body: string | Buffer, contentType = 'text/csv') => ({ body, headers: { 'content-type': contentType } });
+const encoded = (body: string | Buffer, encoding: string) => ({ body, headers: { 'content-type': 'text/csv', 'content-encoding': encoding } });
+/** Announces 64 MB and sends a few bytes: refused on the header, not after a wait for the rest. */
+const overLimit = () => ({ body: 'title,description\n', headers: { 'content-type': 'text/csv', 'content-length': String(64 * 1024 * 1024) }, timeoutMs: 5000 });
 
 /** POST /jobs, GET/DELETE /jobs/{id}, result.csv and POST /evaluate against real processes and the real model. */
 describe('bulk jobs', () => {
@@ -18,7 +22,8 @@ describe('bulk jobs', () => {
   beforeAll(async () => {
     // JOB_RESULT_TTL 20 s: every test reads its results well within it, the last one waits it out.
     // PREDICT_TIMEOUT_MS 5 s: how long /evaluate waits for its job before answering 202.
-    stack = await Stack.create({ JOBS_MAX_TEXTS: '5000', JOB_RESULT_TTL: '20', PREDICT_TIMEOUT_MS: '5000' });
+    // JOBS_BODY_LIMIT 1 MB: room for every body here but the ones made to cross it.
+    stack = await Stack.create({ JOBS_MAX_TEXTS: '5000', JOB_RESULT_TTL: '20', PREDICT_TIMEOUT_MS: '5000', JOBS_BODY_LIMIT: '1mb' });
     await stack.startApi();
     redis = stack.redis.client();
   });
@@ -148,6 +153,15 @@ describe('bulk jobs', () => {
     ['an unlabelled CSV to /evaluate', () => send(`${stack.url}/evaluate`, csv('title,description\na,b\n')), 422, 'missing tag'],
     ['JSON to /evaluate', () => send(`${stack.url}/evaluate`, { body: { texts: sampleTexts(1) } }), 415, 'text/csv'],
     ['plain text to /jobs', () => send(`${stack.url}/jobs`, csv('hello', 'text/plain')), 415, 'application/json'],
+    ['a CSV declared gzip that is not', () => send(`${stack.url}/jobs`, encoded('title,description\na,b\n', 'gzip')), 400, 'could not decode'],
+    ['a CSV in an unknown Content-Encoding', () => send(`${stack.url}/jobs`, encoded('title,description\na,b\n', 'compress')), 415, 'content encoding'],
+    ['a CSV declaring a Content-Length over JOBS_BODY_LIMIT', () => send(`${stack.url}/jobs`, overLimit()), 413, 'larger than'],
+    [
+      'a gzip CSV bomb, over JOBS_BODY_LIMIT once decompressed',
+      () => send(`${stack.url}/jobs`, encoded(gzipSync(`title,description\n${`${'a'.repeat(900)},b\n`.repeat(2000)}`), 'gzip')),
+      413,
+      'larger than',
+    ],
     ['an unknown job id', () => getJob('0b6f3e0c-3c55-4d5e-9a39-3f0c2c1e7f10'), 404, 'No job'],
     ['a job id of another kind', () => getJob('not-a-uuid'), 404, 'No job'],
     ['cancelling an unknown job', () => send(`${stack.url}/jobs/0b6f3e0c-3c55-4d5e-9a39-3f0c2c1e7f10`, { method: 'DELETE' }), 404, 'No job'],
@@ -155,6 +169,20 @@ describe('bulk jobs', () => {
     const res = await request();
     expect(res.status).toBe(status);
     expect(res.body.error).toContain(message);
+  });
+
+  it('reads a CSV sent gzip- or br-compressed', async () => {
+    const body = `title,description\n${sampleTexts(3, 'zipped')
+      .map(({ text }) => `"${text}",""`)
+      .join('\n')}\n`;
+    for (const [encoding, bytes] of [
+      ['gzip', gzipSync(body)],
+      ['br', brotliCompressSync(body)],
+    ] as const) {
+      const res = await send(`${stack.url}/jobs`, encoded(bytes, encoding));
+      expect(res.status).toBe(202);
+      expect(res.body.data.progress.texts_total).toBe(3);
+    }
   });
 
   it('refuses bad paging', async () => {

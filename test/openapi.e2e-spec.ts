@@ -125,6 +125,7 @@ describe('OpenAPI document matches what the server answers', () => {
     for (const suffix of ['', '/result.csv']) await onJob('GET', NO_SUCH_JOB, suffix); // 404
     await onJob('DELETE', NO_SUCH_JOB);
     await evaluate(LABELLED, { 'content-type': 'text/csv; charset=latin1' }); // 415
+    await evaluate(LABELLED, { ...CSV, 'content-encoding': 'gzip' }); // 400: not gzip
     await evaluate('title,description\nA,B\n'); // 422: no tag column
     await evaluate(`title,description,tag\n${'A,B,mlops\n'.repeat(4000)}`); // 413: 40 KB
     // 504: no worker within 4 s, the job stays queued; /evaluate waits as long and answers 202.
@@ -259,7 +260,7 @@ describe('OpenAPI document matches what the server answers', () => {
     const statuses = (route: string) => [...new Set(seen.filter((s) => s.route === route).map((s) => s.status))].sort();
     expect(statuses('post /predict')).toEqual([200, 400, 408, 413, 415, 422, 429, 502, 503, 504]);
     expect(statuses('post /jobs')).toEqual([202, 400, 408, 413, 415, 422, 429, 503]);
-    expect(statuses('post /evaluate')).toEqual([200, 202, 413, 415, 422, 429, 502, 503]);
+    expect(statuses('post /evaluate')).toEqual([200, 202, 400, 413, 415, 422, 429, 502, 503]);
     expect(statuses('get /jobs/{id}')).toEqual([200, 404, 422, 429, 503]);
     expect(statuses('get /jobs/{id}/result.csv')).toEqual([200, 404, 409, 429, 503]);
     expect(statuses('delete /jobs/{id}')).toEqual([200, 404, 409, 429, 503]);

@@ -21,7 +21,8 @@ export function parseByteSize(size: string): number {
   return Number(match[1]) * UNITS[match[2].toLowerCase()];
 }
 
-const DECODERS: Record<string, () => NodeJS.ReadWriteStream> = {
+/** The Content-Encodings a body may come in (JSON here, CSV in the bulk routes). */
+export const DECODERS: Record<string, () => NodeJS.ReadWriteStream> = {
   gzip: createGunzip,
   'x-gzip': createGunzip,
   deflate: createInflate,

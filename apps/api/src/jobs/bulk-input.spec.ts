@@ -40,6 +40,8 @@ describe('readCsvTexts', () => {
     expect(status).toBe(422);
     expect(message).toContain('missing title, description');
     expect((await refusal(readCsvTexts(body('title,description\na,b\n'), limits, true))).message).toContain('missing tag');
+    const twice = await refusal(readCsvTexts(body('title,Title,description\na,b,c\n'), limits, false));
+    expect(twice).toEqual({ status: 422, message: 'CSV header names the column title more than once' });
   });
 
   it('refuses an empty body and a header without rows', async () => {

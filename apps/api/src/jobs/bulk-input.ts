@@ -86,6 +86,9 @@ export async function readCsvTexts(source: Readable, limits: BulkLimits, withTag
         );
         throw columnsError;
       }
+      // Which of two `title` columns is the title? Refused rather than guessed.
+      const twice = required.find((name) => names.indexOf(name) !== names.lastIndexOf(name));
+      if (twice) throw (columnsError = unprocessable(`CSV header names the column ${twice} more than once`));
       return names;
     },
   });
@@ -142,6 +145,9 @@ function decode(decoder: TextDecoder, chunk: Buffer | undefined, bytesSoFar: num
 function describeCsvError(err: unknown): BulkInputError {
   if (err instanceof BulkInputError) return err;
   const { code, message, lines } = err as { code?: string; message?: string; lines?: number };
+  // zlib's errors: a body declared gzip, deflate or br that is not.
+  if (code?.startsWith('Z_') || code?.startsWith('ERR_BROTLI') || code?.startsWith('ERR__'))
+    return new BulkInputError(HttpStatus.BAD_REQUEST, `Malformed body: could not decode it (${message?.slice(0, 100)})`);
   if (code === 'CSV_MAX_RECORD_SIZE')
     return unprocessable(`CSV record near line ${lines} is too long (a text may have at most the configured MAX_TEXT_LENGTH characters)`);
   if (code?.startsWith('CSV_')) return unprocessable(`malformed CSV: ${message}`);

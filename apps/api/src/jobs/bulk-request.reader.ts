@@ -3,6 +3,8 @@ import { ConfigService } from '@nestjs/config';
 import type { TagserveConfigService } from '@tagserve/config';
 import type { BulkKind } from '@tagserve/queue';
 import type { Request, Response } from 'express';
+import type { Readable } from 'node:stream';
+import { DECODERS } from '../http/json-body';
 import { assertUtf8Charset, BulkInput, BulkInputError, BulkLimits, readCsvTexts, readJsonTexts } from './bulk-input';
 
 /** Reads the body of POST /jobs and /evaluate with the configured limits. */
@@ -19,7 +21,7 @@ export class BulkRequestReader {
     try {
       if (req.is('text/csv')) {
         assertUtf8Charset(req.headers['content-type']);
-        return await readCsvTexts(req, this.limits, kind === 'evaluate');
+        return await readCsvTexts(this.decoded(req), this.limits, kind === 'evaluate');
       }
       if (kind === 'evaluate')
         throw new BulkInputError(
@@ -35,6 +37,22 @@ export class BulkRequestReader {
       res.setHeader('Connection', 'close');
       throw new HttpException(err.message, err.status);
     }
+  }
+
+  /**
+   * The CSV body, decompressed (gzip, deflate, br, as JSON bodies): JOBS_BODY_LIMIT counts the
+   * decompressed bytes, so a small bomb is stopped at the limit. A declared Content-Length over
+   * the limit is refused at once, before reading (as JSON bodies are).
+   */
+  private decoded(req: Request): Readable {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > this.limits.maxBytes)
+      throw new BulkInputError(413, `CSV body is larger than ${this.limits.maxBytes} bytes (Content-Length ${declared})`);
+    const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+    if (encoding === 'identity') return req;
+    const decoder = DECODERS[encoding];
+    if (!decoder) throw new BulkInputError(415, `Unsupported content encoding "${encoding.slice(0, 100)}"`);
+    return req.pipe(decoder()) as unknown as Readable;
   }
 }
 

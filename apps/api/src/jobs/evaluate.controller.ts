@@ -40,8 +40,9 @@ export class EvaluateController {
   @ApiResponse({ status: 200, type: JobResponseDto, description: 'Completed: data.performance holds the metrics' })
   @ApiResponse({ status: 202, type: JobResponseDto, description: 'Still running; Location: /jobs/{id}' })
   @ApiErrorResponses({
-    413: 'Body larger than JOBS_BODY_LIMIT',
-    415: 'Not text/csv, or not UTF-8',
+    400: 'A body declared gzip, deflate or br that cannot be decompressed',
+    413: 'Body larger than JOBS_BODY_LIMIT (decompressed), or a Content-Length over it',
+    415: 'Not text/csv, not UTF-8, or an unsupported Content-Encoding',
     422: 'Missing columns, empty file or tag, bytes not UTF-8, too many rows',
     502: 'The evaluation job failed within PREDICT_TIMEOUT_MS (a chunk failed on every attempt); names the job id',
     503: 'Redis unavailable; see Retry-After',

@@ -37,10 +37,10 @@ export class JobsController {
   @ApiBody({ schema: { oneOf: [JOBS_JSON_BODY, csvBody('title,description')] } })
   @ApiResponse({ status: 202, type: JobResponseDto, description: 'Queued; Location: /jobs/{id}' })
   @ApiErrorResponses({
-    400: 'Malformed JSON (a JSON body is read like the body of /predict)',
+    400: 'Malformed JSON (a JSON body is read like the body of /predict), or a body declared gzip, deflate or br that cannot be decompressed',
     408: 'The JSON body did not arrive within HTTP_BODY_TIMEOUT_MS',
-    413: 'Body larger than JOBS_BODY_LIMIT',
-    415: 'Neither JSON nor CSV, or CSV not UTF-8',
+    413: 'Body larger than JOBS_BODY_LIMIT (decompressed), or a Content-Length over it',
+    415: 'Neither JSON nor CSV, CSV not UTF-8, or an unsupported Content-Encoding',
     422: 'Missing columns, empty file, bytes not UTF-8, more than JOBS_MAX_TEXTS texts, blank or too long text',
     503: 'Redis unavailable; see Retry-After',
   })

@@ -137,7 +137,8 @@ export class JobsService {
   }
 
   private async find(id: string, caller: string | null): Promise<Job<BulkJobData, BulkJobResult>> {
-    const notFound = new NotFoundException(`No job ${id} (unknown, or its results expired)`);
+    // A job id is a UUID (36 characters): anything longer is echoed clipped, not whole.
+    const notFound = new NotFoundException(`No job ${id.length > 40 ? `${id.slice(0, 40)}…` : id} (unknown, or its results expired)`);
     if (!UUID.test(id)) throw notFound;
     const job = await this.connection.run(() => Job.fromId<BulkJobData, BulkJobResult>(this.bulkQueue, id));
     if (!job || job.name !== BULK_JOB) throw notFound;
