@@ -12,6 +12,8 @@ export interface TrainOptions {
   dataset: string;
   holdout: string;
   fresh: string | null;
+  /** A second check set in another style (terse repository one-liners): how much of the check-set gain carries over. */
+  terse: string | null;
   relabels: string | null;
   extra: string | null;
   /** null: the encoder of the artifact `dvcFile` points at, materialized from `store`. */
@@ -26,7 +28,7 @@ export interface TrainOptions {
   head: HeadConfig;
 }
 
-export const USAGE = `usage: npm run train -- [--dataset <path|url>] [--holdout <path|url>] [--fresh <csv>|none]
+export const USAGE = `usage: npm run train -- [--dataset <path|url>] [--holdout <path|url>] [--fresh <csv>|none] [--terse <csv>|none]
   [--relabels <csv>|none] [--extra <csv>[,<csv>...]|none] [--encoder <dir>] [--dtype ${Object.keys(ONNX_FILE_BY_DTYPE).join('|')}]
   [--out <dir>] [--store <dir>] [--dvc-file <file>] [--cache-dir <dir>] [--folds <k>] [--no-push]
   [--features both|embedding|tfidf] [--pooling mean|sentence] [--embedding-weight <x>]
@@ -76,8 +78,9 @@ function optionsFrom(argv: string[]): TrainOptions {
       dataset: { type: 'string', default: `${COURSE}/dataset.csv` },
       holdout: { type: 'string', default: `${COURSE}/holdout.csv` },
       fresh: { type: 'string', default: 'data/fresh.csv' },
+      terse: { type: 'string', default: 'data/terse.csv' },
       relabels: { type: 'string', default: 'data/relabels.csv' },
-      extra: { type: 'string', default: 'data/extra.csv,data/no-topic.csv' },
+      extra: { type: 'string', default: 'data/extra.csv,data/no-topic.csv,data/extra-boundary.csv' },
       encoder: { type: 'string' },
       dtype: { type: 'string' },
       out: { type: 'string', default: '.cache/train/model' },
@@ -96,7 +99,7 @@ function optionsFrom(argv: string[]): TrainOptions {
       seed: { type: 'string', default: '42' },
       'class-weight': { type: 'string', default: 'balanced' },
       'title-rows': { type: 'string', default: 'true' },
-      'nb-weight': { type: 'string', default: '0' },
+      'nb-weight': { type: 'string', default: '0.5' },
       'nb-alpha': { type: 'string', default: '0.1' },
     },
   });
@@ -112,6 +115,7 @@ function optionsFrom(argv: string[]): TrainOptions {
     dataset: v.dataset as string,
     holdout: v.holdout as string,
     fresh: none(v.fresh),
+    terse: none(v.terse),
     relabels: none(v.relabels),
     extra: none(v.extra),
     encoder: v.encoder ?? null,

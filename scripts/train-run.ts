@@ -14,19 +14,21 @@ export const FALLBACK_TAG = 'other';
 
 export interface TrainingData {
   labels: string[];
-  sets: { dataset: LabelledSet; holdout: LabelledSet; fresh: LabelledSet | null; extra: LabelledSet | null };
+  sets: { dataset: LabelledSet; holdout: LabelledSet; fresh: LabelledSet | null; terse: LabelledSet | null; extra: LabelledSet | null };
   relabelled: number;
   train: Example[];
   extra: Example[];
   holdout: Example[];
   fresh: Example[];
+  terse: Example[];
 }
 
-export async function loadTrainingData(o: Pick<TrainOptions, 'dataset' | 'holdout' | 'fresh' | 'relabels' | 'extra'>): Promise<TrainingData> {
-  const [raw, holdout, fresh, extraSets] = await Promise.all([
+export async function loadTrainingData(o: Pick<TrainOptions, 'dataset' | 'holdout' | 'fresh' | 'terse' | 'relabels' | 'extra'>): Promise<TrainingData> {
+  const [raw, holdout, fresh, terse, extraSets] = await Promise.all([
     loadLabelledSet(o.dataset),
     loadLabelledSet(o.holdout),
     o.fresh ? loadLabelledSet(o.fresh) : null,
+    o.terse ? loadLabelledSet(o.terse) : null,
     Promise.all(
       (o.extra ?? '')
         .split(',')
@@ -48,19 +50,20 @@ export async function loadTrainingData(o: Pick<TrainOptions, 'dataset' | 'holdou
     });
   return {
     labels,
-    sets: { dataset, holdout, fresh, extra },
+    sets: { dataset, holdout, fresh, terse, extra },
     relabelled: relabels.length,
     train: examples(dataset),
     extra: examples(extra),
     holdout: examples(holdout),
     fresh: examples(fresh),
+    terse: examples(terse),
   };
 }
 
 /** Embeds every text (and title) once, through the on-disk cache; the returned lookup is synchronous. */
 export async function prepareEmbeddings(encoder: EncoderSource | null, cfg: HeadConfig, cacheDir: string, data: TrainingData): Promise<Embed> {
   if (!cfg.embedding || !encoder) return () => null;
-  const all = [...data.train, ...data.extra, ...data.holdout, ...data.fresh];
+  const all = [...data.train, ...data.extra, ...data.holdout, ...data.fresh, ...data.terse];
   const texts = [...new Set([...all.map((e) => e.text), ...all.map((e) => e.title)])];
   const onnx = path.join(encoder.dir, 'onnx');
   const cache = EmbeddingCache.open(path.resolve(cacheDir), path.join(onnx, ONNX_FILE_BY_DTYPE[encoder.dtype]), cfg.embedding.pooling);
@@ -84,6 +87,7 @@ export interface Evaluated {
     cvMacroF1: [number, number];
     cvWeightedF1: [number, number];
     freshMacroF1: number | null;
+    terseMacroF1: number | null;
     ece: number;
   };
 }
@@ -122,16 +126,18 @@ export function trainAndEvaluate(cfg: HeadConfig, data: TrainingData, embed: Emb
   const holdY = data.holdout.map((e) => e.y);
   const holdRep = report(holdTexts, hold, holdY, labels, decision);
   const uncalibrated = head.withTemperature(1).predictProba(holdTexts, head.embedding ? embed(holdTexts) : null);
-  const fresh = data.fresh.length ? probsOf(data.fresh) : null;
-  const freshRep = fresh
-    ? report(
-        data.fresh.map((e) => e.text),
-        fresh,
-        data.fresh.map((e) => e.y),
-        labels,
-        decision,
-      )
-    : null;
+  const checkSet = (ex: Example[]) =>
+    ex.length
+      ? report(
+          ex.map((e) => e.text),
+          probsOf(ex),
+          ex.map((e) => e.y),
+          labels,
+          decision,
+        )
+      : null;
+  const freshRep = checkSet(data.fresh);
+  const terseRep = checkSet(data.terse);
   const validationProbs = cv.logits.map((z) => softmax(z, temperature));
   const cvMacro = meanSd(perFold.map((r) => r.macro.f1));
   const cvWeighted = meanSd(perFold.map((r) => r.overall.f1));
@@ -150,6 +156,7 @@ export function trainAndEvaluate(cfg: HeadConfig, data: TrainingData, embed: Emb
       validation: calibration(validationProbs, y),
     },
     fresh: freshRep ? { source: data.sets.fresh?.source, ...roundReport(freshRep) } : null,
+    terse: terseRep ? { source: data.sets.terse?.source, ...roundReport(terseRep) } : null,
     cross_validation: {
       folds,
       note: 'dataset.csv (relabelled), stratified, argmax without the fallback; mean and sd over folds',
@@ -176,6 +183,7 @@ export function trainAndEvaluate(cfg: HeadConfig, data: TrainingData, embed: Emb
       cvMacroF1: cvMacro,
       cvWeightedF1: cvWeighted,
       freshMacroF1: freshRep ? freshRep.macro.f1 : null,
+      terseMacroF1: terseRep ? terseRep.macro.f1 : null,
       ece: holdCalibration.ece as number,
     },
   };
@@ -214,5 +222,6 @@ export function argsJson(o: TrainOptions, data: TrainingData, encoder: EncoderSo
     extra: data.sets.extra ? { source: data.sets.extra.source, md5: data.sets.extra.md5, num_samples: data.extra.length } : null,
     holdout: { source: data.sets.holdout.source, md5: data.sets.holdout.md5, num_samples: data.holdout.length },
     fresh: data.sets.fresh ? { source: data.sets.fresh.source, md5: data.sets.fresh.md5, num_samples: data.fresh.length } : null,
+    terse: data.sets.terse ? { source: data.sets.terse.source, md5: data.sets.terse.md5, num_samples: data.terse.length } : null,
   };
 }

@@ -38,6 +38,7 @@ function printSummary(data: TrainingData, ev: Evaluated): void {
   console.log(`calibration: temperature ${ev.temperature}, threshold ${ev.threshold}, holdout ECE ${f(s.ece)}`);
   console.log(`holdout (${data.holdout.length}): weighted-F1 ${f(s.holdoutWeightedF1)}, macro-F1 ${f(s.holdoutMacroF1)}`);
   if (s.freshMacroF1 !== null) console.log(`check set (${data.fresh.length}): macro-F1 ${f(s.freshMacroF1)}`);
+  if (s.terseMacroF1 !== null) console.log(`terse check set (${data.terse.length}): macro-F1 ${f(s.terseMacroF1)}`);
 }
 
 async function main(): Promise<void> {
@@ -45,7 +46,7 @@ async function main(): Promise<void> {
   const o = parseTrainOptions(process.argv.slice(2));
   const data = await loadTrainingData(o);
   console.log(
-    `data: ${data.train.length} train (${data.relabelled} relabelled), ${data.extra.length} extra, ${data.holdout.length} holdout, ${data.fresh.length} check set`,
+    `data: ${data.train.length} train (${data.relabelled} relabelled), ${data.extra.length} extra, ${data.holdout.length} holdout, ${data.fresh.length} + ${data.terse.length} check sets`,
   );
   const encoder = o.head.embedding ? await resolveEncoder(o.encoder, o.dtype, o.dvcFile, o.store, o.cacheDir) : null;
   const embed = await prepareEmbeddings(encoder, o.head, o.cacheDir, data);
