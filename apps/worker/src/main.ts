@@ -25,10 +25,14 @@ async function bootstrap(): Promise<void> {
   if (!early) await app.get(PredictionWorker).start();
   if (!early) await app.get(BulkWorker).start();
   if (!early) app.get(HeartbeatService).start();
-  process.off('SIGTERM', holdBack).off('SIGINT', holdBack);
   // SIGTERM closes the BullMQ worker, which lets the jobs in flight finish; then exit 0 (a clean
   // stop, not death by signal), so orchestrators do not count a graceful stop as a crash.
+  // Nest's listeners go on before holdBack comes off: Node closes a signal's watcher when its last
+  // listener goes, and a signal already caught but not yet dispatched is dropped with it (1 of 6
+  // workers sent SIGTERM right after "worker ready" never stopped). A signal both listeners see
+  // runs the shutdown once (Nest ignores the replay).
   app.enableShutdownHooks([], { useProcessExit: true });
+  process.off('SIGTERM', holdBack).off('SIGINT', holdBack);
   if (early) process.kill(process.pid, early);
 }
 
