@@ -6,6 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { removeTempDirs } from './bench/artifacts';
 import { benchJobs, jobsReport } from './bench/jobs';
 import { loadHoldout } from './bench/texts';
 
@@ -28,9 +29,10 @@ async function main(): Promise<void> {
 }
 
 main().then(
-  () => process.exit(0),
+  () => (removeTempDirs(), process.exit(0)),
   (err: Error) => {
     console.error(err.stack ?? err.message);
+    removeTempDirs();
     process.exit(1);
   },
 );

@@ -45,18 +45,11 @@ describe('npm run train', () => {
 
   afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
+  /** Where a run under `dir` writes its artifact, its store and its DVC pointer. */
+  const outputFlags = (dir: string) => ['--out', path.join(dir, 'model'), '--store', path.join(dir, 'blob'), '--dvc-file', path.join(dir, 'model.dvc')];
+
   async function trainAndPush(name: string, extra: string[] = []): Promise<string> {
-    const dir = path.join(tmp, name);
-    const o = parseTrainOptions([
-      ...flags,
-      ...extra,
-      '--out',
-      path.join(dir, 'model'),
-      '--store',
-      path.join(dir, 'blob'),
-      '--dvc-file',
-      path.join(dir, 'model.dvc'),
-    ]);
+    const o = parseTrainOptions([...flags, ...extra, ...outputFlags(path.join(tmp, name))]);
     const data = await loadTrainingData(o);
     const ev = trainAndEvaluate(o.head, data, () => null, o.folds);
     writeArtifact(o.out, null, { head: ev.head.toJSON(), args: argsJson(o, data, null, ev), performance: ev.performance });
@@ -76,19 +69,7 @@ describe('npm run train', () => {
     const dir = path.join(tmp, 'gate');
     const run = promisify(execFile)(
       process.execPath,
-      [
-        require.resolve('ts-node/dist/bin'),
-        '-r',
-        'tsconfig-paths/register',
-        'scripts/train.ts',
-        ...flags,
-        '--out',
-        path.join(dir, 'model'),
-        '--store',
-        path.join(dir, 'blob'),
-        '--dvc-file',
-        path.join(dir, 'model.dvc'),
-      ],
+      [require.resolve('ts-node/dist/bin'), '-r', 'tsconfig-paths/register', 'scripts/train.ts', ...flags, ...outputFlags(dir)],
       { cwd: ROOT, env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1' } },
     );
     // 100 rows of tf-idf cannot tell "This should not produce any relevant topics." from NLP.

@@ -9,14 +9,12 @@
  * The texts are the given ones (the course's holdout) cycled to `texts`. Starts its own
  * redis-server, api and workers (test/support's Stack) and stops them at the end.
  */
-import { materialize } from '@tagserve/dvc-store';
 import { TagClassifier } from '@tagserve/model';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { percentile, send } from '../../test/support/http';
 import { Stack } from '../../test/support/stack';
+import { materializeStore } from './artifacts';
 
 const ROOT = resolve(__dirname, '../..');
 const log = (msg: string) => process.stderr.write(`[bench:jobs] ${msg}\n`);
@@ -50,20 +48,19 @@ export interface JobsBenchResult {
   ratios: { oneWorkerOverRaw: number; twoWorkersOverOne: number; predictP50DuringOverAlone: number };
 }
 
+/**
+ * The shipped model in-process over the job's own texts, measured right before the jobs (not taken
+ * from the bench's raw phase minutes earlier: the machine's speed drifts ±15 % within minutes).
+ */
 async function rawTextsPerSec(texts: string[]): Promise<number> {
-  const modelDir = mkdtempSync(join(tmpdir(), 'tagserve-bench-jobs-model-'));
-  try {
-    await materialize({ dvcFile: join(ROOT, 'stores/model.dvc'), storeDir: join(ROOT, 'stores/blob'), targetDir: modelDir });
-    const classifier = await TagClassifier.load(modelDir, { intraOpThreads: 1, interOpThreads: 1 });
-    await classifier.predict(texts.slice(0, 16));
-    const started = performance.now();
-    for (let i = 0; i < texts.length; i += 16) await classifier.predict(texts.slice(i, i + 16));
-    const seconds = (performance.now() - started) / 1000;
-    await classifier.dispose();
-    return texts.length / seconds;
-  } finally {
-    rmSync(modelDir, { recursive: true, force: true });
-  }
+  const model = await materializeStore('shipped', join(ROOT, 'stores/model.dvc'), join(ROOT, 'stores/blob'));
+  const classifier = await TagClassifier.load(model.dir, { intraOpThreads: 1, interOpThreads: 1 });
+  await classifier.predict(texts.slice(0, 16));
+  const started = performance.now();
+  for (let i = 0; i < texts.length; i += 16) await classifier.predict(texts.slice(i, i + 16));
+  const seconds = (performance.now() - started) / 1000;
+  await classifier.dispose();
+  return texts.length / seconds;
 }
 
 /** POST /jobs with every text, then polls until completed: texts/s over the whole job, and the POST's own time. */

@@ -21,13 +21,25 @@ export function parseByteSize(size: string): number {
   return Number(match[1]) * UNITS[match[2].toLowerCase()];
 }
 
-/** The Content-Encodings a body may come in (JSON here, CSV in the bulk routes). */
-export const DECODERS: Record<string, () => NodeJS.ReadWriteStream> = {
+const DECODERS: Record<string, () => NodeJS.ReadWriteStream> = {
   gzip: createGunzip,
   'x-gzip': createGunzip,
   deflate: createInflate,
   br: createBrotliDecompress,
 };
+
+/**
+ * The body as a stream of its bytes: as sent, or decompressed for Content-Encoding gzip, deflate
+ * or br (JSON bodies here, CSV bodies in the bulk routes). A string names any other encoding, which
+ * the caller refuses with 415.
+ */
+export function decodedBody(req: Request): Readable | string {
+  const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  if (encoding === 'identity') return req;
+  const decoder = DECODERS[encoding];
+  return decoder ? (req.pipe(decoder()) as unknown as Readable) : `Unsupported content encoding "${clip(encoding)}"`;
+}
+
 const CHARSETS = new Set(['utf-8', 'utf8', 'utf-16', 'utf-16le', 'utf-16be']);
 
 /**
@@ -68,11 +80,8 @@ export function jsonBody({ limitBytes, timeoutMs }: JsonBodyOptions) {
     }
     const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(req.headers['content-type'] ?? '')?.[1]?.toLowerCase() ?? 'utf-8';
     if (!CHARSETS.has(charset)) return sendError(req, res, HttpStatus.UNSUPPORTED_MEDIA_TYPE, `Unsupported charset "${clip(charset)}"`, { close: true });
-    const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
-    if (encoding !== 'identity' && !DECODERS[encoding]) {
-      return sendError(req, res, HttpStatus.UNSUPPORTED_MEDIA_TYPE, `Unsupported content encoding "${clip(encoding)}"`, { close: true });
-    }
-    const stream: Readable = encoding === 'identity' ? req : (req.pipe(DECODERS[encoding]()) as unknown as Readable);
+    const stream = decodedBody(req);
+    if (typeof stream === 'string') return sendError(req, res, HttpStatus.UNSUPPORTED_MEDIA_TYPE, stream, { close: true });
     readBody(req, res, stream, { limitBytes, timeoutMs }, (text) => {
       const problem = parseJson(text, charset);
       if (typeof problem === 'string') return sendError(req, res, HttpStatus.BAD_REQUEST, problem);
@@ -132,6 +141,6 @@ function parseJson(body: Buffer, charset: string): { value: unknown } | string {
 }
 
 /** Client-supplied text echoed in an error stays short. */
-function clip(text: string, max = 100): string {
+export function clip(text: string, max = 100): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }

@@ -4,7 +4,7 @@ import type { TagserveConfigService } from '@tagserve/config';
 import type { BulkKind } from '@tagserve/queue';
 import type { Request, Response } from 'express';
 import type { Readable } from 'node:stream';
-import { DECODERS } from '../http/json-body';
+import { decodedBody, parseByteSize } from '../http/json-body';
 import { assertUtf8Charset, BulkInput, BulkInputError, BulkLimits, readCsvTexts, readJsonTexts } from './bulk-input';
 
 /** Reads the body of POST /jobs and /evaluate with the configured limits. */
@@ -13,7 +13,11 @@ export class BulkRequestReader {
   readonly limits: BulkLimits;
 
   constructor(@Inject(ConfigService) config: TagserveConfigService) {
-    this.limits = { maxTexts: config.get('JOBS_MAX_TEXTS'), maxTextLength: config.get('MAX_TEXT_LENGTH'), maxBytes: parseBytes(config.get('JOBS_BODY_LIMIT')) };
+    this.limits = {
+      maxTexts: config.get('JOBS_MAX_TEXTS'),
+      maxTextLength: config.get('MAX_TEXT_LENGTH'),
+      maxBytes: parseByteSize(config.get('JOBS_BODY_LIMIT')),
+    };
   }
 
   /** The body as texts (and tags for evaluate): a streamed CSV or, for /jobs, parsed JSON. */
@@ -48,17 +52,8 @@ export class BulkRequestReader {
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > this.limits.maxBytes)
       throw new BulkInputError(413, `CSV body is larger than ${this.limits.maxBytes} bytes (Content-Length ${declared})`);
-    const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
-    if (encoding === 'identity') return req;
-    const decoder = DECODERS[encoding];
-    if (!decoder) throw new BulkInputError(415, `Unsupported content encoding "${encoding.slice(0, 100)}"`);
-    return req.pipe(decoder()) as unknown as Readable;
+    const body = decodedBody(req);
+    if (typeof body === 'string') throw new BulkInputError(415, body);
+    return body;
   }
-}
-
-/** '64mb' -> bytes, as body-parser reads JOBS_BODY_LIMIT (the config validates the form). */
-export function parseBytes(limit: string): number {
-  const match = /^(\d+)(b|kb|mb)$/i.exec(limit);
-  if (!match) throw new Error(`not a byte size: ${limit}`);
-  return Number(match[1]) * { b: 1, kb: 1024, mb: 1024 * 1024 }[match[2].toLowerCase() as 'b' | 'kb' | 'mb'];
 }

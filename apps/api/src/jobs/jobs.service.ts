@@ -19,6 +19,7 @@ import {
 import { FlowProducer, Job, Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import { ApiKeys } from '../auth/api-keys';
+import { clip } from '../http/json-body';
 import { QueueConnection } from '../queue/queue-connection.service';
 import type { BulkInput } from './bulk-input';
 import { jobVisibleTo } from './job-owner';
@@ -138,7 +139,7 @@ export class JobsService {
 
   private async find(id: string, caller: string | null): Promise<Job<BulkJobData, BulkJobResult>> {
     // A job id is a UUID (36 characters): anything longer is echoed clipped, not whole.
-    const notFound = new NotFoundException(`No job ${id.length > 40 ? `${id.slice(0, 40)}…` : id} (unknown, or its results expired)`);
+    const notFound = new NotFoundException(`No job ${clip(id, 40)} (unknown, or its results expired)`);
     if (!UUID.test(id)) throw notFound;
     const job = await this.connection.run(() => Job.fromId<BulkJobData, BulkJobResult>(this.bulkQueue, id));
     if (!job || job.name !== BULK_JOB) throw notFound;
