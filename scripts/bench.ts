@@ -4,6 +4,8 @@
  *              ceiling for two workers (the raw loop in 1 vs 2 processes at once);
  *   bare       the same classifier behind a bare node:http server in a child process (no queue);
  *   stack      the built api + BullMQ + 1, then 2 workers (test/support's Stack), ONNX_INTRA_OP_THREADS=1;
+ *   paired     with 1 worker, one client's requests in turn to the bare server, the stack and a minimal
+ *              NestJS gateway on the stack's queue and worker (added latency, robust to drift);
  *   tf-idf     a char TF-IDF-only head trained now by `npm run train -- --features tfidf`, served by the
  *              same stack (what the encoder costs);
  *   extra      the hand-written short texts (~24 tokens: they overstate throughput ~2x), raw only;
@@ -23,14 +25,14 @@ import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { TagClassifier } from '@tagserve/model';
-import { Stack } from '../test/support/stack';
-import { freePort } from '../test/support/redis-server';
 import { materializeStore, pushToTempStore, removeTempDirs, tempDir, trainTfidfHead, type ServedModel } from './bench/artifacts';
 import { latencyOf, runLoad, type LoadResult } from './bench/load';
-import { statusKb } from './bench/proc-stats';
+import { startMinGateway } from './bench/min-gateway';
+import { pairedLatency, type PairedResult } from './bench/paired';
 import { benchJobs, jobsReport, type JobsBenchResult } from './bench/jobs';
 import { rawInProcesses, runRaw, startBareServer } from './bench/raw';
 import { fmt, loadRow, phaseTable, verdict, type Row } from './bench/report';
+import { passThrough, withStack, type StackRun } from './bench/stack-run';
 import { COURSE_HOLDOUT, loadHoldout, SHORT_TEXTS } from './bench/texts';
 import { encoderOnnxFile, fp32PeakGflops, loadTokenizer, macsPerToken, meanTokens } from './encoder/flops';
 import { dtypeOfFile, swapEncoder } from './encoder/swap-encoder';
@@ -56,15 +58,6 @@ const BATCH = 16;
 const ROOT = resolve(__dirname, '..');
 
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
-
-/** Worker knobs may be overridden from the caller's environment (to compare settings). */
-function passThrough(): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const k of ['WORKER_CONCURRENCY', 'BATCH_MAX_SIZE', 'BATCH_MAX_WAIT_MS', 'BATCH_MAX_TOKENS', 'PREDICTION_CACHE_SIZE'])
-    if (process.env[k]) out[k] = process.env[k]!;
-  if (process.env.BENCH_CHILD_NODE_OPTIONS) out.NODE_OPTIONS = process.env.BENCH_CHILD_NODE_OPTIONS;
-  return out;
-}
 
 /** The padded-token budget of the raw "token budget" phase (BATCH_MAX_TOKENS=512 measured 15-20 % below FIFO batches of 16). */
 const RAW_MAX_BATCH_TOKENS = 512;
@@ -93,53 +86,6 @@ async function raw(
   }
   await classifier.dispose();
   return { rows, batch1 };
-}
-
-interface StackRun {
-  /** By `<workers>/<clients>/<texts per request>`. */
-  loads: Map<string, LoadResult>;
-  workerPeakRssKiB: number;
-}
-
-/** Starts a stack serving `model`, grows it to each of `workerCounts` workers in turn and runs `phases` (clients, texts per request); stops it. */
-async function withStack(model: ServedModel, texts: string[], workerCounts: number[], phases: (workers: number) => [number, number][]): Promise<StackRun> {
-  const loads = new Map<string, LoadResult>();
-  let workerPeakRssKiB = NaN;
-  const stack = await Stack.create({
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'warn',
-    THROTTLE_LIMIT: String(100_000_000), // one client IP sending thousands of requests a second
-    ONNX_INTRA_OP_THREADS: '1',
-    ONNX_INTER_OP_THREADS: '1',
-    MODEL_DVC_FILE: model.dvcFile,
-    DVC_STORE_DIR: model.storeDir,
-    ...passThrough(),
-  });
-  try {
-    await stack.startApi();
-    const metricsPorts: number[] = [];
-    for (const workers of workerCounts) {
-      while (stack.workers.length < workers) {
-        const port = await freePort();
-        await stack.startWorker({ WORKER_METRICS_PORT: String(port), LOG_LEVEL: 'log' });
-        metricsPorts.push(port);
-      }
-      await stack.waitUntilReady();
-      const pids: Record<string, number> = { api: stack.api!.child.pid!, redis: stack.redis.pid! };
-      stack.workers.forEach((w, i) => (pids[`worker${i + 1}`] = w.child.pid!));
-      for (const [clients, textsPerRequest] of phases(workers)) {
-        const r = await runLoad({ port: stack.port, texts, clients, textsPerRequest, warmupMs: WARMUP_MS, durationMs: DURATION_MS, pids, metricsPorts });
-        loads.set(`${workers}/${clients}/${textsPerRequest}`, r);
-        log(
-          `${model.label}, ${workers} worker(s), ${clients} clients × ${textsPerRequest}: ${fmt(r.textsPerSec)} texts/s, p50 ${fmt(r.latency.p50, 2)} ms, cpu ${JSON.stringify(r.cpu)}`,
-        );
-      }
-    }
-    workerPeakRssKiB = statusKb(stack.workers[0].child.pid!, 'VmHWM');
-  } finally {
-    await stack.stop();
-  }
-  return { loads, workerPeakRssKiB };
 }
 
 async function main(): Promise<void> {
@@ -173,9 +119,11 @@ async function main(): Promise<void> {
   rows.push({ phase: `raw ${served.label}, batch ${BATCH}, 1 process`, textsPerSec: parallel.one });
   rows.push({ phase: `raw ${served.label}, batch ${BATCH}, 2 processes at once`, textsPerSec: parallel.two });
 
-  // The classifier behind a bare HTTP server.
+  // The classifier behind a bare HTTP server; kept up for the stack's paired phase.
   const bare = await startBareServer(served.dir);
   const bareResults: LoadResult[] = [];
+  let paired: PairedResult[] = [];
+  let stackRun: StackRun;
   try {
     for (const clients of [1, 64]) {
       const r = await runLoad({
@@ -191,24 +139,46 @@ async function main(): Promise<void> {
       rows.push(loadRow(`bare node:http + ${served.label}`, r, ['server']));
       log(`bare, ${clients} clients: ${fmt(r.textsPerSec)} texts/s, p50 ${fmt(r.latency.p50, 2)} ms`);
     }
+    // The stack; with 1 worker, one client's requests also go in turn to the bare server, the stack
+    // and the minimal NestJS gateway on the stack's queue and worker (scripts/bench/paired.ts).
+    stackRun = await withStack({
+      model: served,
+      texts: TEXTS,
+      workerCounts: [1, 2],
+      phases: (workers) =>
+        workers === 1
+          ? [
+              [1, 1],
+              [8, 1],
+              [64, 1],
+              [64, BATCH],
+            ]
+          : [
+              [64, 1],
+              [64, BATCH],
+            ],
+      warmupMs: WARMUP_MS,
+      durationMs: DURATION_MS,
+      log,
+      after: async (stack, workers) => {
+        if (workers !== 1) return;
+        const min = await startMinGateway({ redisPort: stack.redis.port, password: stack.redis.password, prefix: stack.prefix });
+        try {
+          const targets = [
+            { name: 'bare', port: bare.port },
+            { name: 'stack', port: stack.port },
+            { name: 'minimal NestJS gateway', port: min.port },
+          ];
+          paired = await pairedLatency(targets, TEXTS, 3 * DURATION_MS);
+          log(`paired, 1 client: ${paired.map((p) => `${p.name} p50 ${fmt(p.p50, 2)} ms (+${fmt(p.addedP50, 2)})`).join(', ')}; ${paired[0].n} cycles`);
+        } finally {
+          min.stop();
+        }
+      },
+    });
   } finally {
     bare.stop();
   }
-
-  // The stack.
-  const stackRun = await withStack(served, TEXTS, [1, 2], (workers) =>
-    workers === 1
-      ? [
-          [1, 1],
-          [8, 1],
-          [64, 1],
-          [64, BATCH],
-        ]
-      : [
-          [64, 1],
-          [64, BATCH],
-        ],
-  );
   const e2e = stackRun.loads;
   const stackRow = (key: string, label: string) => loadRow(label, e2e.get(key)!, ['worker1', 'worker2']);
   for (const key of ['1/1/1', '1/8/1', '1/64/1', '1/64/16']) rows.push(stackRow(key, `stack, 1 worker, ${served.label}`));
@@ -221,12 +191,11 @@ async function main(): Promise<void> {
     await trainTfidfHead(join(shipped.dir, 'encoder'), opts.dataset!, opts.holdout || process.env.HOLDOUT_CSV || COURSE_HOLDOUT, dir);
     const model = await pushToTempStore('char TF-IDF-only head', dir);
     rows.push(...(await raw(model, TEXTS, model.label, [1])).rows);
-    tfidf = (
-      await withStack(model, TEXTS, [1], () => [
-        [1, 1],
-        [64, 1],
-      ])
-    ).loads;
+    const tfidfPhases: [number, number][] = [
+      [1, 1],
+      [64, 1],
+    ];
+    tfidf = (await withStack({ model, texts: TEXTS, workerCounts: [1], phases: () => tfidfPhases, warmupMs: WARMUP_MS, durationMs: DURATION_MS, log })).loads;
     for (const key of ['1/1/1', '1/64/1']) rows.push(loadRow(`stack, 1 worker, ${model.label}`, tfidf.get(key)!, ['worker1']));
   }
 
@@ -249,7 +218,9 @@ async function main(): Promise<void> {
     twoWorkersOverOne64: e2e.get('2/64/1')!.textsPerSec / one64.textsPerSec,
     twoWorkersOverOne64Big: e2e.get('2/64/16')!.textsPerSec / e2e.get('1/64/16')!.textsPerSec,
     twoRawProcessesOverOne: parallel.two / parallel.one,
-    addedP50OverBareMs: e2e.get('1/1/1')!.latency.p50 - bareResults[0].latency.p50,
+    addedP50OverBareMs: paired[1].addedP50,
+    minGatewayAddedP50OverBareMs: paired[2].addedP50,
+    addedP50OverBareSequentialMs: e2e.get('1/1/1')!.latency.p50 - bareResults[0].latency.p50,
     bareOverRawBatch1P50Ms: bareResults[0].latency.p50 - (raw1.p50 ?? NaN),
     servedOverShippedRawCpu: served === shipped ? 1 : rawShipped.batch1.cpuMs / rawServed.batch1.cpuMs,
     tfidfOverEncoder64: tfidf ? tfidf.get('1/64/1')!.textsPerSec / one64.textsPerSec : NaN,
@@ -268,7 +239,8 @@ async function main(): Promise<void> {
     '',
     `stack 1 worker at 64 clients / raw best (${served.label}): ${fmt(ratios.e2eOneWorker64OverRawBest, 2)}  (target >= 0.9: ${verdict(ratios.e2eOneWorker64OverRawBest >= 0.9)})`,
     `2 workers / 1 worker at 64 clients: ${fmt(ratios.twoWorkersOverOne64, 2)}x  (target >= 1.7: ${verdict(ratios.twoWorkersOverOne64 >= 1.7)}); with ${BATCH} texts per request ${fmt(ratios.twoWorkersOverOne64Big, 2)}x; the machine's ceiling (raw loop, 2 processes / 1) ${fmt(ratios.twoRawProcessesOverOne, 2)}x`,
-    `added p50 at 1 client, stack - bare server: +${fmt(ratios.addedP50OverBareMs, 2)} ms  (target <= 3 ms: ${verdict(ratios.addedP50OverBareMs <= 3)}); bare server - raw batch 1: +${fmt(ratios.bareOverRawBatch1P50Ms, 2)} ms`,
+    `added p50 at 1 client, stack - bare server (paired, ${paired[0].n} cycles): +${fmt(ratios.addedP50OverBareMs, 2)} ms  (target <= 3 ms: ${verdict(ratios.addedP50OverBareMs <= 3)}); sequential phases: +${fmt(ratios.addedP50OverBareSequentialMs, 2)} ms; bare server - raw batch 1: +${fmt(ratios.bareOverRawBatch1P50Ms, 2)} ms`,
+    `  the minimal NestJS gateway on the same queue and worker - bare server (paired): +${fmt(ratios.minGatewayAddedP50OverBareMs, 2)} ms, so tagserve's gateway adds ${fmt(ratios.addedP50OverBareMs - ratios.minGatewayAddedP50OverBareMs, 2)} ms to it`,
     `raw batch 1, CPU ms per text / fp32 FLOP bound (${fmt(encoderMacsPerToken / 1e6, 2)} M MAC per token, ${peak.isa} ${fmt(peak.ghz, 2)} GHz = ${fmt(peak.gflops)} GFLOP/s: ${fmt(ratios.fp32BoundMsPerText, 2)} ms): ${fmt(ratios.rawBatch1CpuOverBound, 2)}  (target <= 2: ${verdict(ratios.rawBatch1CpuOverBound <= 2)})`,
     served === shipped ? '' : `raw batch 1 CPU per text, shipped / ${served.label}: ${fmt(ratios.servedOverShippedRawCpu, 2)}x`,
     tfidf ? `what the encoder costs: TF-IDF-only head / ${served.label}, stack 1 worker at 64 clients: ${fmt(ratios.tfidfOverEncoder64, 2)}x the texts/s` : '',
