@@ -90,6 +90,26 @@ describe('encoder graph rewrites', () => {
     expect(got).not.toEqual(want); // it really ran the int8 kernel
   });
 
+  it('with uint8 weights stores q + 128 over all 8 bits (zero point 128), and ORT computes the same function closer', async () => {
+    const original = tinyEncoder();
+    const [g7, g8] = [Graph.decode(original), Graph.decode(original)];
+    quantizeMatMuls(g7, { weightMax: 63, skip: [] });
+    expect(quantizeMatMuls(g8, { weightMax: 63, weightType: 'uint8', skip: [] })).toBe(1);
+    const init = (g: Graph, name: string) => g.graph.initializer.find((t) => t.name === name)!;
+    expect(init(g8, 'w_int8').dataType).toBe(onnx.TensorProto.DataType.UINT8);
+    expect(Array.from(init(g8, 'w_zero').rawData!)).toEqual(new Array(N).fill(128));
+    const q = Array.from(init(g8, 'w_int8').rawData!, (v) => v - 128);
+    // Each column's largest weight lands on ±127 (weightMax is not used); the 7-bit file stops at ±63.
+    expect(Math.max(...q.map(Math.abs))).toBe(127);
+    expect(Math.max(...Array.from(new Int8Array(init(g7, 'w_int8').rawData!.slice().buffer), Math.abs))).toBe(63);
+
+    const x = Float32Array.from({ length: 2 * 3 * K }, seeded(11));
+    const [want, got7, got8] = [await run(original, x), await run(g7.encode(), x), await run(g8.encode(), x)];
+    const error = (got: Float32Array) => Math.max(...Array.from(got, (v, i) => Math.abs(v - want[i])));
+    expect(error(got8)).toBeGreaterThan(0); // it really ran an integer kernel
+    expect(error(got8)).toBeLessThan(error(got7));
+  });
+
   it('leaves MatMuls named in skip, and graphs without the layer-norm pattern, alone', () => {
     const g = Graph.decode(tinyEncoder());
     expect(quantizeMatMuls(g, { weightMax: 63, skip: ['w'] })).toBe(0);
