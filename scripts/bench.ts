@@ -251,7 +251,7 @@ async function main(): Promise<void> {
   process.stdout.write(out);
   if (opts.json) {
     const settings = { durationS: DURATION_MS / 1000, warmupS: WARMUP_MS / 1000, cpus: cpus().length, node: process.version, env: passThrough() };
-    writeFileSync(opts.json, JSON.stringify({ settings, tokens, rows, ratios, jobs, workerPeakRssKiB: stackRun.workerPeakRssKiB }, null, 2) + '\n');
+    writeFileSync(opts.json, JSON.stringify({ settings, tokens, rows, paired, ratios, jobs, workerPeakRssKiB: stackRun.workerPeakRssKiB }, null, 2) + '\n');
     log(`figures written to ${opts.json}`);
   }
 }

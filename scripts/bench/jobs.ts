@@ -137,9 +137,11 @@ export async function benchJobs({ texts: source, jobTexts, clients, seconds, env
 
     // The same job again, with /predict traffic beside it; canceled once measured (its texts/s is not a figure).
     const beside = await runJob(stack, texts);
+    // Handled from the start: the poll can see the job canceled before the DELETE's answer is read.
+    const besideSettled = beside.done.catch(() => undefined);
     const during = await predictLoad(stack, source, clients, seconds);
     await send(`${stack.url}/jobs/${beside.id}`, { method: 'DELETE' });
-    await beside.done.catch(() => undefined);
+    await besideSettled;
     log(`/predict beside a bulk job: p50 ${during.p50.toFixed(1)} ms`);
 
     await stack.startWorker({ LOG_LEVEL: 'log' }); // Stack waits for its 'worker ready' line
