@@ -41,7 +41,8 @@ export interface LoadResult {
   cpu: Record<string, number>;
 }
 
-function post(agent: Agent, port: number, body: string): Promise<number> {
+/** POST /predict with `body` on a keep-alive agent; resolves with the status once the answer is read. */
+export function post(agent: Agent, port: number, body: string): Promise<number> {
   return new Promise((ok, fail) => {
     const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
     const req = request({ agent, host: '127.0.0.1', port, path: '/predict', method: 'POST', headers }, (res) => {

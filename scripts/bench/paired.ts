@@ -5,8 +5,9 @@
  * between phases on the 2-core machine (the same stack measured +4.0 to +6.8 ms over the bare server
  * in three runs); in pairs the machine's drift hits both sides of a difference alike.
  */
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { percentile } from '../../test/support/http';
+import { post } from './load';
 
 export interface PairedTarget {
   name: string;
@@ -25,19 +26,6 @@ export interface PairedResult {
 /** Cycles discarded at the start: the first requests of a connection and a cold cache. */
 const WARMUP_CYCLES = 50;
 
-function post(agent: Agent, port: number, body: string): Promise<void> {
-  return new Promise((ok, fail) => {
-    const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
-    const req = request({ agent, host: '127.0.0.1', port, path: '/predict', method: 'POST', headers }, (res) => {
-      res.on('data', () => undefined);
-      res.on('error', fail);
-      res.on('end', () => (res.statusCode === 200 ? ok() : fail(new Error(`port ${port}: HTTP ${res.statusCode}`))));
-    });
-    req.on('error', fail);
-    req.end(body);
-  });
-}
-
 /** `targets[0]` is the reference (the bare server); every text goes to every target once per cycle. */
 export async function pairedLatency(targets: PairedTarget[], texts: string[], durationMs: number): Promise<PairedResult[]> {
   const agents = targets.map(() => new Agent({ keepAlive: true, maxSockets: 1 }));
@@ -46,10 +34,11 @@ export async function pairedLatency(targets: PairedTarget[], texts: string[], du
     const end = performance.now() + durationMs;
     for (let cycle = 0; performance.now() < end; cycle++) {
       const body = JSON.stringify({ texts: [{ text: texts[cycle % texts.length] }] });
-      const order = targets.map((_, i) => i).sort(() => Math.random() - 0.5);
+      const order = shuffled(targets.map((_, i) => i));
       for (const i of order) {
         const t0 = performance.now();
-        await post(agents[i], targets[i].port, body);
+        const status = await post(agents[i], targets[i].port, body);
+        if (status !== 200) throw new Error(`${targets[i].name} answered ${status}`);
         latencies[i].push(performance.now() - t0);
       }
     }
@@ -66,4 +55,13 @@ export async function pairedLatency(targets: PairedTarget[], texts: string[], du
       50,
     ),
   }));
+}
+
+/** Fisher-Yates: every order equally likely, so no server is always measured right after another. */
+function shuffled<T>(items: T[]): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [items[i], items[j]] = [items[j], items[i]];
+  }
+  return items;
 }
