@@ -8,7 +8,7 @@
  * The bench runs it in a child process (startMinGateway).
  */
 import 'reflect-metadata';
-import { Body, Controller, HttpCode, Module, Post } from '@nestjs/common';
+import { Body, Controller, GatewayTimeoutException, HttpCode, Module, Post } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { parseReply, PREDICT_JOB, PREDICTION_QUEUE, replyChannel, type PredictionJobData, type PredictionJobResult } from '@tagserve/queue';
 import { Queue } from 'bullmq';
@@ -17,6 +17,8 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+
+const REPLY_TIMEOUT_MS = 30_000;
 
 export interface MinGatewayOptions {
   redisPort: number;
@@ -52,8 +54,18 @@ async function serve(options: MinGatewayOptions): Promise<void> {
     async predict(@Body() body: { texts: { text: string }[] }): Promise<{ predictions: unknown[] }> {
       const jobId = `${gatewayId}-${++sequence}`;
       const texts = body.texts.map((t) => t.text);
-      const result = new Promise<PredictionJobResult>((resolve) => waiters.set(jobId, resolve));
-      const data: PredictionJobData = { texts, requests: [{ requestId: jobId, texts: texts.length }], replyTo: channel, deadline: Date.now() + 30_000 };
+      // No reply sweep here: a reply lost on the way ends the bench with a 504 after 30 s, not a hang.
+      const result = new Promise<PredictionJobResult>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new GatewayTimeoutException(`job ${jobId}: no reply within ${REPLY_TIMEOUT_MS} ms`)), REPLY_TIMEOUT_MS);
+        waiters.set(jobId, (r) => (clearTimeout(timer), resolve(r)));
+      });
+      result.catch(() => undefined); // if the add below throws, nobody awaits this one
+      const data: PredictionJobData = {
+        texts,
+        requests: [{ requestId: jobId, texts: texts.length }],
+        replyTo: channel,
+        deadline: Date.now() + REPLY_TIMEOUT_MS,
+      };
       await queue.add(PREDICT_JOB, data, { jobId, removeOnComplete: true, removeOnFail: true });
       return { predictions: (await result).predictions };
     }
