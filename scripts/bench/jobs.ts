@@ -15,6 +15,7 @@ import { join, resolve } from 'node:path';
 import { percentile, send } from '../../test/support/http';
 import { Stack } from '../../test/support/stack';
 import { materializeStore } from './artifacts';
+import { BENCH_STACK_ENV } from './stack-run';
 
 const ROOT = resolve(__dirname, '../..');
 const log = (msg: string) => process.stderr.write(`[bench:jobs] ${msg}\n`);
@@ -114,13 +115,9 @@ export async function benchJobs({ texts: source, jobTexts, clients, seconds, env
   const raw = await rawTextsPerSec(texts);
   log(`raw: ${raw.toFixed(0)} texts/s`);
   const stack = await Stack.create({
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'warn',
+    ...BENCH_STACK_ENV,
     JOBS_MAX_TEXTS: String(Math.max(jobTexts, 100000)),
     PREDICT_TIMEOUT_MS: '60000',
-    THROTTLE_LIMIT: '100000000',
-    ONNX_INTRA_OP_THREADS: '1',
-    ONNX_INTER_OP_THREADS: '1',
     ...env,
   });
   try {

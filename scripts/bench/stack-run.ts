@@ -15,6 +15,15 @@ export function passThrough(): Record<string, string> {
   return out;
 }
 
+/** What every stack of the bench runs with: production logging, one ONNX thread, no rate limit in the way. */
+export const BENCH_STACK_ENV: Record<string, string> = {
+  NODE_ENV: 'production',
+  LOG_LEVEL: 'warn',
+  THROTTLE_LIMIT: String(100_000_000), // one client IP sending thousands of requests a second
+  ONNX_INTRA_OP_THREADS: '1',
+  ONNX_INTER_OP_THREADS: '1',
+};
+
 export interface StackRun {
   /** By `<workers>/<clients>/<texts per request>`. */
   loads: Map<string, LoadResult>;
@@ -40,11 +49,7 @@ export async function withStack(o: StackPhases): Promise<StackRun> {
   const loads = new Map<string, LoadResult>();
   let workerPeakRssKiB = NaN;
   const stack = await Stack.create({
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'warn',
-    THROTTLE_LIMIT: String(100_000_000), // one client IP sending thousands of requests a second
-    ONNX_INTRA_OP_THREADS: '1',
-    ONNX_INTER_OP_THREADS: '1',
+    ...BENCH_STACK_ENV,
     MODEL_DVC_FILE: o.model.dvcFile,
     DVC_STORE_DIR: o.model.storeDir,
     ...passThrough(),

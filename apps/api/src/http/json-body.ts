@@ -113,7 +113,7 @@ function readBody(req: Request, res: Response, stream: Readable, { limitBytes, t
     if (received > limitBytes) return stop(HttpStatus.PAYLOAD_TOO_LARGE, `Request body is too large (over ${limitBytes} bytes)`);
     chunks.push(chunk);
   });
-  stream.on('error', (err: Error) => stop(HttpStatus.BAD_REQUEST, `Malformed body: could not decode it (${clip(err.message)})`));
+  stream.on('error', (err: Error) => stop(HttpStatus.BAD_REQUEST, undecodableBody(err.message)));
   stream.on('end', () => {
     if (finished) return;
     stop();
@@ -138,6 +138,11 @@ function parseJson(body: Buffer, charset: string): { value: unknown } | string {
   }
   if (jsonDepthExceeds(value, MAX_JSON_DEPTH)) return `JSON body is nested deeper than ${MAX_JSON_DEPTH} levels`;
   return { value };
+}
+
+/** The 400 message for a body whose Content-Encoding does not decode (JSON and CSV bodies alike). */
+export function undecodableBody(reason = ''): string {
+  return `Malformed body: could not decode it (${clip(reason)})`;
 }
 
 /** Client-supplied text echoed in an error stays short. */

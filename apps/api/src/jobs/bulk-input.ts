@@ -1,6 +1,7 @@
 import { HttpStatus } from '@nestjs/common';
 import { parse } from 'csv-parse';
 import type { Readable } from 'node:stream';
+import { undecodableBody } from '../http/json-body';
 
 /** Bad bulk input, with the status that says why (413 too large, 415 wrong encoding, 422 content). */
 export class BulkInputError extends Error {
@@ -147,7 +148,7 @@ function describeCsvError(err: unknown): BulkInputError {
   const { code, message, lines } = err as { code?: string; message?: string; lines?: number };
   // zlib's errors: a body declared gzip, deflate or br that is not.
   if (code?.startsWith('Z_') || code?.startsWith('ERR_BROTLI') || code?.startsWith('ERR__'))
-    return new BulkInputError(HttpStatus.BAD_REQUEST, `Malformed body: could not decode it (${message?.slice(0, 100)})`);
+    return new BulkInputError(HttpStatus.BAD_REQUEST, undecodableBody(message));
   if (code === 'CSV_MAX_RECORD_SIZE')
     return unprocessable(`CSV record near line ${lines} is too long (a text may have at most the configured MAX_TEXT_LENGTH characters)`);
   if (code?.startsWith('CSV_')) return unprocessable(`malformed CSV: ${message}`);
