@@ -4,7 +4,7 @@ import { BULK_JOB, BulkJobData, BulkJobResult } from '@tagserve/queue';
 import { FlowJob, FlowProducer, Job, Queue } from 'bullmq';
 import { ApiKeys } from '../auth/api-keys';
 import type { QueueConnection } from '../queue/queue-connection.service';
-import { JobsService } from './jobs.service';
+import { bulkState, JobsService } from './jobs.service';
 
 const KEY_A = 'key-a-0123456789abcdef';
 const KEY_B = 'key-b-fedcba9876543210';
@@ -98,5 +98,22 @@ describe('JobsService: which key sees a bulk job', () => {
     expect((await jobs.view(id, null)).id).toBe(id);
     stored.job!.data.owner = 'aaaaaaaaaaaa'; // created while keys were on
     expect((await jobs.view(id, null)).id).toBe(id);
+  });
+});
+
+describe('bulkState', () => {
+  const result = { done: 3, chunks: 1, modelVersions: ['v'] } as unknown as BulkJobResult;
+
+  it("is completed only with the job's result: a job read before it completed is still being summed up", () => {
+    // Job.fromId read the hash (no returnvalue yet), then getState found the job completed.
+    expect(bulkState('completed', {}, undefined, 1)).toBe('active');
+    expect(bulkState('completed', {}, result, 1)).toBe('completed');
+  });
+
+  it('names the other states as before', () => {
+    expect(bulkState('failed', {}, undefined, 0)).toBe('failed');
+    expect(bulkState('completed', { canceledAt: 1 }, result, 1)).toBe('canceled');
+    expect(bulkState('waiting-children', {}, undefined, 0)).toBe('queued');
+    expect(bulkState('waiting-children', {}, undefined, 2)).toBe('active');
   });
 });

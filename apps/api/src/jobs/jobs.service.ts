@@ -185,8 +185,11 @@ export class JobsService {
 export function bulkState(state: string, data: Pick<BulkJobData, 'canceledAt'>, result: BulkJobResult | undefined, chunksDone: number): BulkState {
   if (state === 'failed') return 'failed';
   if (data.canceledAt !== undefined || result?.canceled) return 'canceled';
-  if (state === 'completed') return 'completed';
-  // waiting-children: chunks still to run; wait/prioritized/active: every chunk done, being summed up.
+  // The job's hash is read before its state: a parent that completes in between reads 'completed'
+  // without its result (no metrics, no finished_at). It counts as completed once its result is read.
+  if (state === 'completed' && result) return 'completed';
+  // waiting-children: chunks still to run; wait/prioritized/active (or completed, its result not
+  // read yet): every chunk done, being summed up.
   if (state === 'waiting-children' && chunksDone === 0) return 'queued';
   return 'active';
 }
