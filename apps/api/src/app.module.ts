@@ -6,6 +6,7 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { pickSettings, producerConnection, REDIS_SETTINGS, TagserveConfigModule, TagserveConfigService } from '@tagserve/config';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeyThrottlerGuard } from './auth/api-key-throttler.guard';
+import { throttlerOptions } from './auth/throttler-options';
 import { AuthModule } from './auth/auth.module';
 import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
@@ -27,7 +28,7 @@ import { QueueConnectionModule } from './queue/queue-connection.module';
     }),
     ThrottlerModule.forRootAsync({
       inject: [ConfigService],
-      useFactory: (config: TagserveConfigService) => [{ ttl: config.get('THROTTLE_TTL_MS'), limit: config.get('THROTTLE_LIMIT') }],
+      useFactory: (config: TagserveConfigService) => throttlerOptions(pickSettings(config, 'THROTTLE_TTL_MS', 'THROTTLE_LIMIT')),
     }),
     AuthModule,
     QueueConnectionModule,
