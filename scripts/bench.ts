@@ -31,7 +31,7 @@ import { startMinGateway } from './bench/min-gateway';
 import { pairedLatency, type PairedResult } from './bench/paired';
 import { benchJobs, jobsReport, type JobsBenchResult } from './bench/jobs';
 import { rawInProcesses, runRaw, startBareServer } from './bench/raw';
-import { fmt, loadRow, phaseTable, verdict, type Row } from './bench/report';
+import { fmt, loadRow, phaseTable, signed, verdict, type Row } from './bench/report';
 import { passThrough, withStack, type StackRun } from './bench/stack-run';
 import { COURSE_HOLDOUT, loadHoldout, SHORT_TEXTS } from './bench/texts';
 import { encoderOnnxFile, fp32PeakGflops, loadTokenizer, macsPerToken, meanTokens } from './encoder/flops';
@@ -170,7 +170,7 @@ async function main(): Promise<void> {
             { name: 'minimal NestJS gateway', port: min.port },
           ];
           paired = await pairedLatency(targets, TEXTS, 3 * DURATION_MS);
-          log(`paired, 1 client: ${paired.map((p) => `${p.name} p50 ${fmt(p.p50, 2)} ms (+${fmt(p.addedP50, 2)})`).join(', ')}; ${paired[0].n} cycles`);
+          log(`paired, 1 client: ${paired.map((p) => `${p.name} p50 ${fmt(p.p50, 2)} ms (${signed(p.addedP50, 2)})`).join(', ')}; ${paired[0].n} cycles`);
         } finally {
           min.stop();
         }
@@ -239,8 +239,8 @@ async function main(): Promise<void> {
     '',
     `stack 1 worker at 64 clients / raw best (${served.label}): ${fmt(ratios.e2eOneWorker64OverRawBest, 2)}  (target >= 0.9: ${verdict(ratios.e2eOneWorker64OverRawBest >= 0.9)})`,
     `2 workers / 1 worker at 64 clients: ${fmt(ratios.twoWorkersOverOne64, 2)}x  (target >= 1.7: ${verdict(ratios.twoWorkersOverOne64 >= 1.7)}); with ${BATCH} texts per request ${fmt(ratios.twoWorkersOverOne64Big, 2)}x; the machine's ceiling (raw loop, 2 processes / 1) ${fmt(ratios.twoRawProcessesOverOne, 2)}x`,
-    `added p50 at 1 client, stack - bare server (paired, ${paired[0].n} cycles): +${fmt(ratios.addedP50OverBareMs, 2)} ms  (target <= 3 ms: ${verdict(ratios.addedP50OverBareMs <= 3)}); sequential phases: +${fmt(ratios.addedP50OverBareSequentialMs, 2)} ms; bare server - raw batch 1: +${fmt(ratios.bareOverRawBatch1P50Ms, 2)} ms`,
-    `  the minimal NestJS gateway on the same queue and worker - bare server (paired): +${fmt(ratios.minGatewayAddedP50OverBareMs, 2)} ms, so tagserve's gateway adds ${fmt(ratios.addedP50OverBareMs - ratios.minGatewayAddedP50OverBareMs, 2)} ms to it`,
+    `added p50 at 1 client, stack - bare server (paired, ${paired[0].n} cycles): ${signed(ratios.addedP50OverBareMs, 2)} ms  (target <= 3 ms: ${verdict(ratios.addedP50OverBareMs <= 3)}); sequential phases: ${signed(ratios.addedP50OverBareSequentialMs, 2)} ms; bare server - raw batch 1: ${signed(ratios.bareOverRawBatch1P50Ms, 2)} ms`,
+    `  the minimal NestJS gateway on the same queue and worker - bare server (paired): ${signed(ratios.minGatewayAddedP50OverBareMs, 2)} ms, so tagserve's gateway adds ${signed(ratios.addedP50OverBareMs - ratios.minGatewayAddedP50OverBareMs, 2)} ms to it`,
     `raw batch 1, CPU ms per text / fp32 FLOP bound (${fmt(encoderMacsPerToken / 1e6, 2)} M MAC per token, ${peak.isa} ${fmt(peak.ghz, 2)} GHz = ${fmt(peak.gflops)} GFLOP/s: ${fmt(ratios.fp32BoundMsPerText, 2)} ms): ${fmt(ratios.rawBatch1CpuOverBound, 2)}  (target <= 2: ${verdict(ratios.rawBatch1CpuOverBound <= 2)})`,
     served === shipped ? '' : `raw batch 1 CPU per text, shipped / ${served.label}: ${fmt(ratios.servedOverShippedRawCpu, 2)}x`,
     tfidf ? `what the encoder costs: TF-IDF-only head / ${served.label}, stack 1 worker at 64 clients: ${fmt(ratios.tfidfOverEncoder64, 2)}x the texts/s` : '',

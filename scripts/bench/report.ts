@@ -5,6 +5,11 @@ export function fmt(n: number, digits = 0): string {
   return Number.isFinite(n) ? n.toFixed(digits) : '-';
 }
 
+/** A difference with its sign either way: +0.19, -0.66. */
+export function signed(n: number, digits = 0): string {
+  return Number.isFinite(n) && n >= 0 ? `+${fmt(n, digits)}` : fmt(n, digits);
+}
+
 export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => '| ' + cells.map((c = '', i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') + ' |';
