@@ -1,20 +1,44 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 
-/** A free TCP port on loopback. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * A TCP port free on every address, below the kernel's ephemeral range. A port the kernel hands
+ * out for `listen(0)` is an ephemeral one: between this check and the child's own listen, an
+ * outgoing connection (a Redis client's) could take it as its local port, and the child died
+ * with EADDRINUSE (seen once in CI: a worker's metrics port). Ports below the range are never
+ * given to outgoing connections.
+ */
+export async function freePort(): Promise<number> {
+  const low = ephemeralLow();
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = low - 1 - Math.floor(Math.random() * Math.min(12_000, low - 1025));
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free port found below ${low}`);
+}
+
+/** The lowest port of the kernel's ephemeral range (Linux), or IANA's default elsewhere. */
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    if (Number.isInteger(low) && low > 2048) return low;
+  } catch {
+    // not Linux
+  }
+  return 49152;
+}
+
+/** Whether a server could listen on `port` on all addresses (as the api and the worker's metrics do). */
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
     server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, () => server.close(() => resolve(true)));
   });
 }
 
