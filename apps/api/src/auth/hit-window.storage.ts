@@ -84,7 +84,7 @@ export class HitWindowStorage implements ThrottlerStorage {
     return this.hit(key, ttl, limit, blockDuration, throttlerName, Date.now());
   }
 
-  hit(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string, now: number): ThrottlerStorageRecord {
+  private hit(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string, now: number): ThrottlerStorageRecord {
     this.ensureSweep();
     let record = this.records.get(key);
     if (!record) {
