@@ -182,17 +182,41 @@ describe('PredictionWorker with a fake model and a real Redis', () => {
     expect(batcher.calls).toHaveLength(0);
   });
 
+  it('idle, one job slot: a second job waits in Redis until the first completes, then load opens every slot', async () => {
+    await startWorker();
+    expect(bullWorker().concurrency).toBe(1);
+    const first = await addJob(['a']);
+    await until('the first job to be held', () => batcher.calls.length === 1);
+    const second = await addJob(['b']);
+    // Not taken while the first is held (one slot): BullMQ hands it over with the first's completion.
+    await until('the second job to be counted waiting', async () => (await queue.getJobState(second.id!)) === 'waiting');
+    expect(batcher.calls).toHaveLength(1);
+    batcher.calls[0].outcome.resolve(await predictionsFor(['a']));
+    await until('the second job to be held', () => batcher.calls.length === 2);
+    expect(bullWorker().concurrency).toBe(8);
+    // Busy: jobs added now are taken while the second one is still held.
+    await queue.addBulk(['c', 'd'].map((text) => ({ name: PREDICT_JOB, data: { texts: [text], requests: [{ requestId: text, texts: 1 }], replyTo } })));
+    await until('the third and fourth jobs to be held with the second', () => batcher.calls.length === 4);
+    for (const call of batcher.calls.slice(1)) call.outcome.resolve(await predictionsFor(call.texts));
+    await until('all four replies', () => replies.length === 4);
+    await until('the worker to be idle again with one slot', () => bullWorker().concurrency === 1);
+    expect(replies.map((r) => r.jobId)).toContain(first.id);
+  });
+
   it('pacing: a backlog of BATCH_MAX_SIZE texts lowers concurrency to the jobs held, and it comes back once the batch runs', async () => {
     await startWorker();
-    expect(bullWorker().concurrency).toBe(8);
+    // Busy first: a job held, then two more handed over with its completion (see the test above).
+    await addJob(['warm']);
+    await until('the first job to be held', () => batcher.calls.length === 1);
     await queue.addBulk([0, 1].map((i) => ({ name: PREDICT_JOB, data: { texts: [`a${i}`, `b${i}`], requests: [{ requestId: `r${i}`, texts: 2 }], replyTo } })));
-    await until('both jobs to be held', () => batcher.calls.length === 2);
+    batcher.calls[0].outcome.resolve(await predictionsFor(['warm']));
+    await until('both jobs to be held', () => batcher.calls.length === 3);
     // 2 + 2 texts waiting = BATCH_MAX_SIZE (4): take no job beyond the two held.
     expect(bullWorker().concurrency).toBe(2);
-    batcher.calls[0].outcome.resolve(await predictionsFor(batcher.calls[0].texts));
-    await until('the backlog to fall below a batch', () => bullWorker().concurrency === 8);
     batcher.calls[1].outcome.resolve(await predictionsFor(batcher.calls[1].texts));
-    await until('both replies', () => replies.length === 2);
+    await until('the backlog to fall below a batch', () => bullWorker().concurrency === 8);
+    batcher.calls[2].outcome.resolve(await predictionsFor(batcher.calls[2].texts));
+    await until('three replies', () => replies.length === 3);
   });
 
   it('drains a job in flight on shutdown when it finishes within SHUTDOWN_GRACE_MS', async () => {

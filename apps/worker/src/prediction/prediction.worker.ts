@@ -8,6 +8,7 @@ import { livenessProblem } from '../health/worker-liveness';
 import { WorkerMetricsService } from '../metrics/worker-metrics.service';
 import { ModelService } from '../model/model.service';
 import { ModelPresence } from './model-presence';
+import { JobSlots } from './job-slots';
 import { ExpiredJobError, PredictionProcessor, WORKER_ID } from './prediction.processor';
 import { workerOptions } from './worker-options';
 
@@ -29,6 +30,7 @@ export class PredictionWorker implements BeforeApplicationShutdown {
   private worker?: Worker<PredictionJobData, PredictionJobResult>;
   private client?: Redis;
   private presence?: ModelPresence;
+  private slots?: JobSlots;
   /**
    * The liveness check's own connection: on the worker's connection its read would queue behind
    * the commands in flight, and a stuck command would hide why the worker is stuck.
@@ -54,18 +56,30 @@ export class PredictionWorker implements BeforeApplicationShutdown {
     // Fails fast: a check that cannot reach Redis is a failed check, not one that waits.
     this.probe = new Redis({ ...connection, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectionName: `tagserve-liveness-${WORKER_ID}` });
     this.probe.on('error', () => undefined); // the worker's own connection reports Redis errors
-    // Concurrency feeds the micro-batcher: many jobs in flight, one inference at a time.
+    // Concurrency feeds the micro-batcher: many jobs in flight, one inference at a time (see JobSlots).
     const worker = new Worker<PredictionJobData, PredictionJobResult>(
       PREDICTION_QUEUE,
       (job) => this.handle(job),
       workerOptions(this.config, connection, concurrency),
     );
     this.worker = worker;
+    this.slots = new JobSlots(
+      concurrency,
+      this.config.get('BATCH_MAX_SIZE'),
+      () => this.processor.held,
+      (n) => (worker.concurrency = n),
+    );
+    worker.concurrency = this.slots.value;
     worker.on('failed', (job, err) => this.onFailed(job, err));
     worker.on('error', (err) => this.onError(err));
     worker.on('completed', () => (this.lastError = undefined));
-    const batchSize = this.config.get('BATCH_MAX_SIZE');
-    this.model.batcher.onBacklog((texts) => this.pace(texts, batchSize, concurrency));
+    worker.on('active', () => this.slots?.fetched());
+    worker.on('drained', () => this.slots?.drained(this.jobStarts.size));
+    // Takes new jobs only while the model has room for them in its next batch. Jobs taken beyond
+    // that would wait inside this worker, idle, while another worker's model may be free; left in
+    // Redis, they go to whichever worker asks first. (The model runs in its own thread, so without
+    // this a busy worker would keep taking jobs as eagerly as an idle one.)
+    this.model.batcher.onBacklog((texts) => this.slots?.backlog(texts));
 
     this.client = (await worker.client) as unknown as Redis;
     // Redis may come back empty (no persistence): what is served is republished on every
@@ -117,19 +131,10 @@ export class PredictionWorker implements BeforeApplicationShutdown {
     );
   }
 
-  /**
-   * Takes new jobs only while the model has room for them in its next batch. Jobs taken beyond
-   * that would wait inside this worker, idle, while another worker's model may be free; left in
-   * Redis, they go to whichever worker asks first. (The model runs in its own thread, so without
-   * this a busy worker would keep taking jobs as eagerly as an idle one.)
-   */
-  private pace(backlogTexts: number, batchSize: number, concurrency: number): void {
-    if (!this.worker) return;
-    this.worker.concurrency = backlogTexts >= batchSize ? Math.max(1, Math.min(this.processor.held, concurrency)) : concurrency;
-  }
-
   private async handle(job: Job<PredictionJobData, PredictionJobResult>): Promise<PredictionJobResult> {
     const key = String(job.id);
+    // Before the first await: BullMQ calls this synchronously, and looks at its concurrency right after.
+    this.slots?.jobStarting(this.jobStarts.size);
     this.jobStarts.set(key, (this.lastProgressAt = Date.now()));
     let result: PredictionJobResult;
     try {
@@ -137,6 +142,7 @@ export class PredictionWorker implements BeforeApplicationShutdown {
     } finally {
       this.jobStarts.delete(key);
       this.lastProgressAt = Date.now();
+      this.slots?.jobFinished(this.jobStarts.size);
     }
     // Answer the waiting gateway now; BullMQ records the completion in Redis right after.
     this.reply(job, { jobId: String(job.id), result });
