@@ -41,7 +41,7 @@ export class JobSlots {
   /** The concurrency the worker should have now. */
   get value(): number {
     if (this.idle) return 1;
-    // A full batch waits already: take no job beyond those held (see PredictionWorker.pace).
+    // A full batch waits already: take no job beyond those held; the rest stay in Redis for a free worker.
     return this.backlogTexts >= this.batchSize ? Math.max(1, Math.min(this.held(), this.max)) : this.max;
   }
 
