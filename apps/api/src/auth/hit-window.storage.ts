@@ -81,10 +81,7 @@ export class HitWindowStorage implements ThrottlerStorage {
   private sweep?: NodeJS.Timeout;
 
   async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
-    return this.hit(key, ttl, limit, blockDuration, throttlerName, Date.now());
-  }
-
-  private hit(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string, now: number): ThrottlerStorageRecord {
+    const now = Date.now();
     this.ensureSweep();
     let record = this.records.get(key);
     if (!record) {
