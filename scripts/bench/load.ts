@@ -2,9 +2,9 @@
  * Closed-loop HTTP load: `clients` keep-alive connections, each sending POST /predict again as
  * soon as its answer is in, cycling the given texts; warm-up first, then a measured window.
  */
-import { Agent, request } from 'node:http';
 import { percentile } from '../../test/support/http';
 import { cpuPercent, snapshot } from './proc-stats';
+import { encodePost, KeepAliveConnection } from './keep-alive-connection';
 
 export interface Latency {
   p50: number;
@@ -41,20 +41,6 @@ export interface LoadResult {
   cpu: Record<string, number>;
 }
 
-/** POST /predict with `body` on a keep-alive agent; resolves with the status once the answer is read. */
-export function post(agent: Agent, port: number, body: string): Promise<number> {
-  return new Promise((ok, fail) => {
-    const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
-    const req = request({ agent, host: '127.0.0.1', port, path: '/predict', method: 'POST', headers }, (res) => {
-      res.on('data', () => undefined);
-      res.on('end', () => ok(res.statusCode ?? 0));
-      res.on('error', fail);
-    });
-    req.on('error', fail);
-    req.end(body);
-  });
-}
-
 /** Sum and count of the worker's batch-size histogram. */
 async function batchSizes(metricsPort: number): Promise<{ sum: number; count: number }> {
   const body = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
@@ -66,9 +52,8 @@ async function batchSizes(metricsPort: number): Promise<{ sum: number; count: nu
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
-  const agent = new Agent({ keepAlive: true, maxSockets: o.clients });
-  const bodies = o.texts.map((_, i) =>
-    JSON.stringify({ texts: Array.from({ length: o.textsPerRequest }, (_, k) => ({ text: o.texts[(i + k * 7) % o.texts.length] })) }),
+  const requests = o.texts.map((_, i) =>
+    encodePost('/predict', JSON.stringify({ texts: Array.from({ length: o.textsPerRequest }, (_, k) => ({ text: o.texts[(i + k * 7) % o.texts.length] })) })),
   );
   let measuring = false;
   let stopping = false;
@@ -76,11 +61,14 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   let errors = 0;
   const latencies: number[] = [];
   let next = 0;
+  const connections: KeepAliveConnection[] = [];
   const client = async () => {
+    const connection = new KeepAliveConnection(o.port);
+    connections.push(connection);
     while (!stopping) {
-      const body = bodies[next++ % bodies.length];
+      const request = requests[next++ % requests.length];
       const t0 = performance.now();
-      const status = await post(agent, o.port, body).catch(() => -1);
+      const status = await connection.send(request).catch(() => -1);
       if (!measuring) continue;
       if (status === 200) {
         done += o.textsPerRequest;
@@ -102,7 +90,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const batchAfter = await Promise.all(ports.map(batchSizes));
   stopping = true;
   await Promise.all(running);
-  agent.destroy();
+  for (const connection of connections) connection.close();
   const batchSum = batchAfter.reduce((a, b, i) => a + b.sum - batchBefore[i].sum, 0);
   const batchCount = batchAfter.reduce((a, b, i) => a + b.count - batchBefore[i].count, 0);
   return {

@@ -5,9 +5,8 @@
  * between phases on the 2-core machine (the same stack measured +4.0 to +6.8 ms over the bare server
  * in three runs); in pairs the machine's drift hits both sides of a difference alike.
  */
-import { Agent } from 'node:http';
 import { percentile } from '../../test/support/http';
-import { post } from './load';
+import { encodePost, KeepAliveConnection } from './keep-alive-connection';
 
 export interface PairedTarget {
   name: string;
@@ -28,22 +27,22 @@ const WARMUP_CYCLES = 50;
 
 /** `targets[0]` is the reference (the bare server); every text goes to every target once per cycle. */
 export async function pairedLatency(targets: PairedTarget[], texts: string[], durationMs: number): Promise<PairedResult[]> {
-  const agents = targets.map(() => new Agent({ keepAlive: true, maxSockets: 1 }));
+  const connections = targets.map((t) => new KeepAliveConnection(t.port));
   const latencies: number[][] = targets.map(() => []);
   try {
     const end = performance.now() + durationMs;
     for (let cycle = 0; performance.now() < end; cycle++) {
-      const body = JSON.stringify({ texts: [{ text: texts[cycle % texts.length] }] });
+      const request = encodePost('/predict', JSON.stringify({ texts: [{ text: texts[cycle % texts.length] }] }));
       const order = shuffled(targets.map((_, i) => i));
       for (const i of order) {
         const t0 = performance.now();
-        const status = await post(agents[i], targets[i].port, body);
+        const status = await connections[i].send(request);
         if (status !== 200) throw new Error(`${targets[i].name} answered ${status}`);
         latencies[i].push(performance.now() - t0);
       }
     }
   } finally {
-    for (const agent of agents) agent.destroy();
+    for (const connection of connections) connection.close();
   }
   const measured = latencies.map((l) => l.slice(WARMUP_CYCLES));
   return targets.map((t, i) => ({
