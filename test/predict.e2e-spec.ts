@@ -179,7 +179,7 @@ describe('requests arriving together share jobs', () => {
   let stack: Stack;
 
   beforeAll(async () => {
-    stack = await Stack.create({ MAX_TEXTS: '8' });
+    stack = await Stack.create({ MAX_TEXTS: '8', PREDICT_JOB_MAX_TEXTS: '5' });
     await stack.startApi();
   });
 
@@ -187,7 +187,7 @@ describe('requests arriving together share jobs', () => {
     await stack?.stop();
   });
 
-  it('packs concurrent requests into fewer jobs (at most MAX_TEXTS texts each) and answers each with its own predictions', async () => {
+  it('packs concurrent requests into fewer jobs (at most PREDICT_JOB_MAX_TEXTS texts each) and answers each with its own predictions', async () => {
     const requests = Array.from({ length: 12 }, (_, i) =>
       Array.from({ length: 1 + (i % 3) }, (_, j) =>
         j % 2 === 0 ? `${NLP_TEXT} (request ${i}, text ${j})` : `Object detection with YOLO, request ${i} text ${j}`,
@@ -214,7 +214,7 @@ describe('requests arriving together share jobs', () => {
         { intervalMs: 20, what: 'all 24 texts queued' },
       );
       for (const d of data) {
-        expect(d.texts.length).toBeLessThanOrEqual(8);
+        expect(d.texts.length).toBeLessThanOrEqual(5);
         expect(d.requests.reduce((n, r) => n + r.texts, 0)).toBe(d.texts.length);
       }
       expect(queuedTexts()).toBe(24);

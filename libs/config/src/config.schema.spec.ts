@@ -5,6 +5,8 @@ describe('validateConfig', () => {
     const config = validateConfig({});
     expect(config.PORT).toBe(8000);
     expect(config.MAX_TEXTS).toBe(64);
+    // A packed job is at most one of the worker's batches by default.
+    expect(config.PREDICT_JOB_MAX_TEXTS).toBe(config.BATCH_MAX_SIZE);
     expect(config.ONNX_INTRA_OP_THREADS).toBe(1);
   });
 

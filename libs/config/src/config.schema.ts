@@ -77,6 +77,11 @@ export class TagserveConfig {
   @Port() PORT = 8000;
   @Int(100) PREDICT_TIMEOUT_MS = 30000;
   @Int(1, 10000) MAX_TEXTS = 64;
+  // Requests that reach the gateway in one event-loop turn share jobs of up to this many texts (a
+  // larger request is a job of its own). A job goes whole to one worker: with jobs of up to 64
+  // texts, 64 clients sending together to 2 workers left each model idle about half the time, one
+  // worker running a whole burst while the other waited (176-224 texts/s, 298-313 with 16).
+  @Int(1, 10000) PREDICT_JOB_MAX_TEXTS = 16;
   @Int(1) MAX_TEXT_LENGTH = 5000;
   @Matches(/^\d+(b|kb|mb)$/i, { message: 'BODY_LIMIT must look like 512kb, 1mb or 1000b' }) BODY_LIMIT = '512kb';
   @Int(1) QUEUE_MAX_WAITING = 2000;

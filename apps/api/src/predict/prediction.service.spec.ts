@@ -94,7 +94,7 @@ describe('PredictionService', () => {
   let metrics: MetricsService;
 
   async function create(env: Partial<Record<keyof TagserveConfig, string>> = {}): Promise<void> {
-    const config = validateConfig({ MAX_TEXTS: '4', QUEUE_MAX_WAITING: '10', PREDICT_TIMEOUT_MS: '30000', ...env });
+    const config = validateConfig({ MAX_TEXTS: '8', PREDICT_JOB_MAX_TEXTS: '4', QUEUE_MAX_WAITING: '10', PREDICT_TIMEOUT_MS: '30000', ...env });
     queue = new FakeQueue();
     replies = new FakeReplies();
     const moduleRef = await Test.createTestingModule({
@@ -157,13 +157,14 @@ describe('PredictionService', () => {
     expect((await metrics.predictedTexts.get()).values[0].value).toBe(4);
   });
 
-  it('packs whole requests into jobs of at most MAX_TEXTS texts, added together with addBulk', async () => {
+  it('packs whole requests into jobs of at most PREDICT_JOB_MAX_TEXTS texts, added together with addBulk', async () => {
     const requests = [['a', 'b', 'c'], ['d'], ['e'], ['f', 'g'], ['h', 'i', 'j', 'k', 'l']];
     const settled = predictAll(...requests);
     await until('the jobs to be added', () => queue.adds.length === 1);
     expect(queue.calls).toEqual(['addBulk']);
     const jobs = queue.adds[0];
-    // MAX_TEXTS = 4: [3 + 1] is full, [1 + 2] cannot take 5 more, and a request larger than MAX_TEXTS goes alone.
+    // PREDICT_JOB_MAX_TEXTS = 4 (MAX_TEXTS = 8): [3 + 1] is full, [1 + 2] cannot take 5 more, and a
+    // request larger than PREDICT_JOB_MAX_TEXTS goes alone.
     expect(jobs.map((j) => j.data.texts)).toEqual([
       ['a', 'b', 'c', 'd'],
       ['e', 'f', 'g'],

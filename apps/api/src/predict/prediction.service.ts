@@ -41,7 +41,7 @@ interface PendingRequest {
 export class PredictionService {
   private readonly logger = new Logger(PredictionService.name);
   private readonly timeoutMs: number;
-  private readonly maxTexts: number;
+  private readonly jobMaxTexts: number;
   private readonly maxWaiting: number;
   private waiting = { count: 0, readAt: 0 };
   private waitingRead?: Promise<number>;
@@ -57,15 +57,16 @@ export class PredictionService {
     @Inject(ConfigService) config: TagserveConfigService,
   ) {
     this.timeoutMs = config.get('PREDICT_TIMEOUT_MS');
-    this.maxTexts = config.get('MAX_TEXTS');
+    this.jobMaxTexts = config.get('PREDICT_JOB_MAX_TEXTS');
     this.maxWaiting = config.get('QUEUE_MAX_WAITING');
   }
 
   /**
    * Queues the texts and waits for their predictions. Requests that arrive in the same event-loop
-   * turn share jobs (whole requests, at most MAX_TEXTS texts a job), added in one round trip: under
-   * load this divides the per-job Redis work of the gateway and the workers; alone, a request
-   * waits for nothing.
+   * turn share jobs (whole requests, at most PREDICT_JOB_MAX_TEXTS texts a job unless one request
+   * has more), added in one round trip: under load this divides the per-job Redis work of the
+   * gateway and the workers, and a burst still spreads over the workers; alone, a request waits
+   * for nothing.
    */
   async predict(texts: string[], requestId: string): Promise<PredictionJobResult> {
     await this.assertQueueAccepting();
@@ -80,7 +81,7 @@ export class PredictionService {
 
   private async flush(): Promise<void> {
     this.flushScheduled = false;
-    const groups = groupRequests(this.pending.splice(0), this.maxTexts);
+    const groups = groupRequests(this.pending.splice(0), this.jobMaxTexts);
     const jobs = groups.map((requests): QueuedJob => {
       const id = this.replies.nextJobId();
       const data: PredictionJobData = {
