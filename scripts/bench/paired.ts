@@ -57,7 +57,7 @@ export async function pairedLatency(targets: PairedTarget[], texts: string[], du
 }
 
 /** Fisher-Yates: every order equally likely, so no server is always measured right after another. */
-function shuffled<T>(items: T[]): T[] {
+export function shuffled<T>(items: T[]): T[] {
   for (let i = items.length - 1; i > 0; i--) {
     const j = Math.floor(Math.random() * (i + 1));
     [items[i], items[j]] = [items[j], items[i]];

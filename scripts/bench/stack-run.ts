@@ -44,28 +44,52 @@ export interface StackPhases {
   after?: (stack: Stack, workers: number) => Promise<void>;
 }
 
+function benchStackEnv(model: ServedModel): Record<string, string> {
+  return { ...BENCH_STACK_ENV, MODEL_DVC_FILE: model.dvcFile, DVC_STORE_DIR: model.storeDir, ...passThrough() };
+}
+
+/** Starts workers (each with a metrics port, added to `metricsPorts`) up to `workers`; the processes' pids by name. */
+async function growTo(stack: Stack, workers: number, metricsPorts: number[]): Promise<Record<string, number>> {
+  while (stack.workers.length < workers) {
+    const port = await freePort();
+    await stack.startWorker({ WORKER_METRICS_PORT: String(port), LOG_LEVEL: 'log' });
+    metricsPorts.push(port);
+  }
+  await stack.waitUntilReady();
+  const pids: Record<string, number> = { api: stack.api!.child.pid!, redis: stack.redis.pid! };
+  stack.workers.forEach((w, i) => (pids[`worker${i + 1}`] = w.child.pid!));
+  return pids;
+}
+
+export interface BenchStack {
+  stack: Stack;
+  pids: Record<string, number>;
+  metricsPorts: number[];
+}
+
+/** A stack serving `model` with `workers` workers, up and ready; the caller stops it. */
+export async function startBenchStack(model: ServedModel, workers: number): Promise<BenchStack> {
+  const stack = await Stack.create(benchStackEnv(model));
+  try {
+    await stack.startApi();
+    const metricsPorts: number[] = [];
+    return { stack, pids: await growTo(stack, workers, metricsPorts), metricsPorts };
+  } catch (err) {
+    await stack.stop();
+    throw err;
+  }
+}
+
 /** Starts a stack serving `model`, grows it to each worker count in turn and runs the phases; stops it. */
 export async function withStack(o: StackPhases): Promise<StackRun> {
   const loads = new Map<string, LoadResult>();
   let workerPeakRssKiB = NaN;
-  const stack = await Stack.create({
-    ...BENCH_STACK_ENV,
-    MODEL_DVC_FILE: o.model.dvcFile,
-    DVC_STORE_DIR: o.model.storeDir,
-    ...passThrough(),
-  });
+  const stack = await Stack.create(benchStackEnv(o.model));
   try {
     await stack.startApi();
     const metricsPorts: number[] = [];
     for (const workers of o.workerCounts) {
-      while (stack.workers.length < workers) {
-        const port = await freePort();
-        await stack.startWorker({ WORKER_METRICS_PORT: String(port), LOG_LEVEL: 'log' });
-        metricsPorts.push(port);
-      }
-      await stack.waitUntilReady();
-      const pids: Record<string, number> = { api: stack.api!.child.pid!, redis: stack.redis.pid! };
-      stack.workers.forEach((w, i) => (pids[`worker${i + 1}`] = w.child.pid!));
+      const pids = await growTo(stack, workers, metricsPorts);
       for (const [clients, textsPerRequest] of o.phases(workers)) {
         const r = await runLoad({
           port: stack.port,
