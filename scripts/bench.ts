@@ -16,7 +16,7 @@
  *
  *   npm run build && npm run bench -- --holdout ../shared/datasets/made-with-ml/holdout.csv \
  *     --dataset ../shared/datasets/made-with-ml/dataset.csv [--encoder-onnx <dir>/onnx/model_int8.onnx] \
- *     [--duration 10] [--warmup 2] [--rounds 5] [--round-duration 6] [--no-tfidf] [--jobs-texts 100000 | --no-jobs] [--json bench.json]
+ *     [--duration 10] [--warmup 2] [--rounds 7] [--round-duration 6] [--no-tfidf] [--jobs-texts 100000 | --no-jobs] [--json bench.json]
  *
  * --encoder-onnx serves the shipped head with that encoder file (e.g. `npm run optimize:encoder`'s);
  * the raw phases then measure the shipped encoder and it side by side.
@@ -44,7 +44,7 @@ const { values: opts } = parseArgs({
   options: {
     duration: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '2' },
-    rounds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '7' },
     'round-duration': { type: 'string', default: '6' },
     holdout: { type: 'string' },
     dataset: { type: 'string', default: process.env.DATASET_CSV || 'https://raw.githubusercontent.com/GokuMohandas/Made-With-ML/main/datasets/dataset.csv' },
