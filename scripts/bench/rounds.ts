@@ -1,7 +1,7 @@
 /**
  * Throughput ratios measured in alternation. Sequential phases a few minutes apart drifted by up to
  * 20 % between them on the 2-core machine: in one run the stack with 1 worker at 64 clients
- * measured 1.21x the raw loop measured minutes before it, in another 0.90x, with the same code. A
+ * measured 1.21x the raw loop measured minutes before it, in another 0.94x, with the same build. A
  * ratio of two such phases measures the machine's drift as much as the two systems. Here each
  * round runs every target once, in a new random order, for a short phase; a ratio is taken within
  * each round, and the median over rounds is reported with its range.
