@@ -72,7 +72,7 @@ async function raw(
   texts: string[],
   label: string,
   batches: (number | 'budget')[] = [1, BATCH, 'budget'],
-): Promise<{ rows: Row[]; batch1: { cpuMs: number; p50: number }; best: { size: number; maxTokens?: number } }> {
+): Promise<{ rows: Row[]; batch1: { cpuMs: number; p50: number }; best: { size: number; maxTokens?: number; textsPerSec: number } }> {
   const classifier = await TagClassifier.load(model.dir, { intraOpThreads: 1, interOpThreads: 1 });
   const rows: Row[] = [];
   let batch1 = { cpuMs: NaN, p50: NaN };
@@ -92,7 +92,7 @@ async function raw(
     log(`${rows[rows.length - 1].phase}: ${fmt(run.texts / run.seconds)} texts/s, ${fmt(cpuMs, 2)} CPU ms/text`);
   }
   await classifier.dispose();
-  return { rows, batch1, best: { size: best.size, maxTokens: best.maxTokens } };
+  return { rows, batch1, best };
 }
 
 async function main(): Promise<void> {
@@ -224,7 +224,6 @@ async function main(): Promise<void> {
 
   // Ratios (issue targets).
   const raw1 = rawServed.rows[0];
-  const rawBest = Math.max(...rawServed.rows.map((r) => r.textsPerSec));
   const one64 = e2e.get('1/64/1')!;
   const encoderMacsPerToken = macsPerToken(encoderOnnxFile(join(served.dir, 'encoder'))).macs;
   const peak = fp32PeakGflops();
@@ -235,7 +234,7 @@ async function main(): Promise<void> {
     twoWorkersOverOne64: rounds.twoWorkersOverOne.median,
     twoWorkersOverOne64Big: rounds.twoWorkersOverOneBig.median,
     sequentialPhases: {
-      e2eOneWorker64OverRawBest: one64.textsPerSec / rawBest,
+      e2eOneWorker64OverRawBest: one64.textsPerSec / rawServed.best.textsPerSec,
       twoWorkersOverOne64: e2e.get('2/64/1')!.textsPerSec / one64.textsPerSec,
       twoWorkersOverOne64Big: e2e.get('2/64/16')!.textsPerSec / e2e.get('1/64/16')!.textsPerSec,
     },
