@@ -1,8 +1,9 @@
 /**
  * Does a re-encoded encoder give the shipped classifier the same tags? Materializes the artifact
  * from the DVC store, makes a copy whose encoder is the given ONNX file (the head unchanged), and
- * compares the two on the course's holdout set and the training set: predicted-tag agreement,
- * accuracy and weighted F1 of each, largest probability difference. Exits 1 below --min.
+ * compares the two on the course's holdout set and the training set: predicted-tag agreement (and
+ * the first 10 texts whose tag flips, with both top probabilities), accuracy and weighted F1 of
+ * each, largest probability difference. Exits 1 below --min.
  * `--against <onnx> --against-dtype <dtype>` compares with another encoder file under the same head
  * instead of the shipped one (e.g. a quantized file against the original fp32 weights).
  *
@@ -44,8 +45,15 @@ function compare(name: string, set: LabelledTexts, a: Prediction[], b: Predictio
   let same = 0;
   let maxDiff = 0;
   let sumDiff = 0;
+  const flips: string[] = [];
+  const top = (p: Prediction) => Math.max(...labels.map((l) => p.predicted_probabilities[l])).toFixed(4);
   for (let i = 0; i < a.length; i++) {
     if (a[i].predicted_tag === b[i].predicted_tag) same++;
+    // Which texts flip, and how close to a decision boundary they sit (top probability against args.threshold).
+    else
+      flips.push(
+        `  row ${i + 1} (${set.tags[i] || 'no label'}): ${a[i].predicted_tag} ${top(a[i])} -> ${b[i].predicted_tag} ${top(b[i])}: ${JSON.stringify(set.texts[i].slice(0, 80))}`,
+      );
     const diff = Math.max(...labels.map((l) => Math.abs(a[i].predicted_probabilities[l] - b[i].predicted_probabilities[l])));
     maxDiff = Math.max(maxDiff, diff);
     sumDiff += diff;
@@ -63,6 +71,7 @@ function compare(name: string, set: LabelledTexts, a: Prediction[], b: Predictio
     `${name}: ${a.length} texts, same tag ${same}/${a.length} = ${((same / a.length) * 100).toFixed(2)} %, max |dp| ${maxDiff.toFixed(4)}, mean ${(sumDiff / a.length).toFixed(4)}; ` +
       `accuracy ${ra.accuracy.toFixed(4)} -> ${rb.accuracy.toFixed(4)}, weighted F1 ${ra.overall.f1.toFixed(4)} -> ${rb.overall.f1.toFixed(4)}`,
   );
+  for (const line of flips.slice(0, 10)) console.log(line);
   return same / a.length;
 }
 
