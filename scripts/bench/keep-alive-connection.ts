@@ -74,24 +74,23 @@ export class KeepAliveConnection {
     try {
       end = answerEnd(data);
     } catch (err) {
-      this.received = undefined;
-      this.settle(undefined, err as Error);
-      this.close();
-      return;
+      return this.abandon(err as Error);
     }
     if (end === undefined) {
       this.received = data;
       return;
     }
-    if (end.length < data.length) {
-      // Nothing was asked for: a server that answers twice is broken, and the bench should say so.
-      this.received = undefined;
-      this.settle(undefined, new Error('the server sent more than one answer to one request'));
-      this.close();
-      return;
-    }
+    // Nothing was asked for: a server that answers twice is broken, and the bench should say so.
+    if (end.length < data.length) return this.abandon(new Error('the server sent more than one answer to one request'));
     this.received = undefined;
     this.settle(end.status);
+  }
+
+  /** Rejects the request in flight and drops the connection: what it holds can no longer be read. */
+  private abandon(err: Error): void {
+    this.received = undefined;
+    this.settle(undefined, err);
+    this.close();
   }
 
   private settle(status: number | undefined, err?: Error): void {
